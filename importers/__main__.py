@@ -1,0 +1,7 @@
+"""``python -m importers`` is ``ev-import``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,87 @@
+"""What an import run tells the user besides its records.
+
+An importer's ``read()`` yields records and nothing else; what it *assumed* (the zone of
+naive times, an inferred year), what it *skipped or kept specially* (unknown tables) and the
+named problems it met are written into an :class:`ImportReport` that the caller passes in.
+The CLI turns it into the one-line summary. Problems are a small closed set of names, counted,
+in the manner of Vector's internal events, so a summary never drowns in repeated prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+# The closed set of problem names. Add one here before using it anywhere.
+UNPARSED_LINE = "UnparsedLine"          # a line or row that matched no known format
+BAD_TIMESTAMP = "BadTimestamp"          # a time value we could not interpret
+UNREADABLE_TABLE = "UnreadableTable"    # a table that raised while being read (corrupt DB)
+UNKNOWN_TABLE = "UnknownTable"          # a table we do not know, kept as generic rows
+UNKNOWN_COLUMN = "UnknownColumn"        # a column we do not know, kept as parsl.<column>
+COMMAND_FAILED = "CommandFailed"        # an external command exited non-zero
+UNREADABLE_FILE = "UnreadableFile"      # a file that could not be opened or read
+INVALID_UTF8 = "InvalidUtf8"            # bytes decoded with replacement characters
+EVENTS_LOST = "EventsLost"              # a live source reported lost events
+TRUNCATED_INPUT = "TruncatedInput"      # a file shorter than its own header says
+
+PROBLEMS = frozenset(
+    {
+        UNPARSED_LINE,
+        BAD_TIMESTAMP,
+        UNREADABLE_TABLE,
+        UNKNOWN_TABLE,
+        UNKNOWN_COLUMN,
+        COMMAND_FAILED,
+        UNREADABLE_FILE,
+        INVALID_UTF8,
+        EVENTS_LOST,
+        TRUNCATED_INPUT,
+    }
+)
+
+# Problems that mean some of the input did not make it into the pool as intended: the CLI
+# exits 1 (partial) when any of them was counted. Unknown tables/columns are *kept*, so they
+# are not partial; they are only named.
+PARTIAL_PROBLEMS = frozenset(
+    {UNPARSED_LINE, BAD_TIMESTAMP, UNREADABLE_TABLE, COMMAND_FAILED, UNREADABLE_FILE,
+     INVALID_UTF8, EVENTS_LOST, TRUNCATED_INPUT}
+)
+
+
+@dataclass
+class ImportReport:
+    """Side channel from an importer to whoever runs it (CLI, notebook, test)."""
+
+    assumptions: dict[str, str] = field(default_factory=dict)
+    problems: Counter = field(default_factory=Counter)
+    details: dict[str, list[str]] = field(default_factory=dict)
+
+    def assume(self, what: str, value: str) -> None:
+        """Record an assumption the user should see (e.g. ``zone`` -> ``Europe/Berlin``)."""
+        self.assumptions[what] = value
+
+    def problem(self, name: str, detail: str | None = None, count: int = 1) -> None:
+        """Count a named problem; ``detail`` (a table, a file) is listed once in the summary."""
+        if name not in PROBLEMS:
+            raise ValueError(f"unknown problem name {name!r}; add it to importers.report")
+        self.problems[name] += count
+        if detail is not None:
+            seen = self.details.setdefault(name, [])
+            if detail not in seen:
+                seen.append(detail)
+
+    @property
+    def partial(self) -> bool:
+        return any(self.problems[name] for name in PARTIAL_PROBLEMS)
+
+    def summary_parts(self) -> list[str]:
+        """Human-readable fragments for the CLI's one-line summary."""
+        parts = [f"{what} {value}" for what, value in self.assumptions.items()]
+        for name, count in sorted(self.problems.items()):
+            if name == UNPARSED_LINE:
+                continue  # the CLI reports unparsed records itself, from what was written
+            text = f"{name} x{count}"
+            if self.details.get(name):
+                text += " (" + ", ".join(self.details[name][:8]) + ")"
+            parts.append(text)
+        return parts

@@ -1,0 +1,349 @@
+#!/usr/bin/env python3
+"""Generate a REAL Parsl monitoring fixture (monitoring.db + run logs).
+
+Runs a small Parsl workflow TWICE into one run_dir (``<out>/runinfo``), so the
+single ``runinfo/monitoring.db`` holds two workflows (run dirs ``000`` and
+``001``).  Each workflow uses:
+
+* a HighThroughputExecutor labelled ``htex_local`` with ``worker_debug=True``
+  on a LocalProvider with two blocks (``block-0`` and ``block-1``), two
+  workers per block;
+* MonitoringHub with resource monitoring every 1 s, loopback only;
+* a python app, a bash app, a python app that always raises, a python app
+  that fails on its first try and succeeds on the retry (``Config(retries=1)``,
+  marker file in a temp dir), a dependency between two tasks, and a few
+  tasks that sleep ~3 s so the resource table gets rows.
+
+Each workflow runs in its own child process (this script re-invokes itself
+with ``--run-once``) so Python logging handlers do not leak from run 000 into
+run 001.  Afterwards the script checks that no Parsl process (interchange,
+process_worker_pool, workers) is left running, kills stragglers it started,
+and writes ``<out>/metadata.json`` + ``<out>/README.txt``.
+
+How to rerun (one venv per Parsl release; paths are only examples)::
+
+    python3 -m venv /tmp/fx-parsl/vnew
+    /tmp/fx-parsl/vnew/bin/pip install 'parsl[monitoring]==2026.10.26'
+    /tmp/fx-parsl/vnew/bin/python scripts/make_parsl_fixture.py \\
+        --out fixtures/parsl/2026.10.26
+
+    # same release, JSON logging (Parsl >= 2026.05 has parsl.logconfigs.json)
+    /tmp/fx-parsl/vnew/bin/python scripts/make_parsl_fixture.py \\
+        --json-logs --out fixtures/parsl/2026.10.26-json
+
+    python3 -m venv /tmp/fx-parsl/vold
+    /tmp/fx-parsl/vold/bin/pip install 'parsl[monitoring]==2024.3.4'
+    /tmp/fx-parsl/vold/bin/python scripts/make_parsl_fixture.py \\
+        --out fixtures/parsl/2024.3.4
+
+``--out`` is wiped (only its ``runinfo/``, metadata.json and README.txt) before
+the run.  The script must be run with the venv's python directly: it puts
+that interpreter's bin dir on PATH so ``process_worker_pool.py`` and
+``interchange.py`` are found by the LocalProvider.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import inspect
+import json
+import os
+import platform
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TABLES = ["workflow", "task", "try", "status", "block", "node", "resource"]
+
+
+# --------------------------------------------------------------------------
+# workflow (runs inside the child process)
+# --------------------------------------------------------------------------
+
+def build_config(run_dir: str, json_logs: bool):
+    from parsl.config import Config
+    from parsl.executors import HighThroughputExecutor
+    from parsl.providers import LocalProvider
+
+    try:
+        from parsl.monitoring.monitoring import MonitoringHub
+    except ImportError:  # pragma: no cover
+        from parsl.monitoring import MonitoringHub
+
+    provider = LocalProvider(init_blocks=2, min_blocks=0, max_blocks=2,
+                             nodes_per_block=1, parallelism=1)
+
+    htex_params = inspect.signature(HighThroughputExecutor.__init__).parameters
+    htex_kw = dict(label="htex_local", provider=provider, worker_debug=True,
+                   cores_per_worker=1, heartbeat_period=2,
+                   heartbeat_threshold=10, poll_period=100)
+    # worker count arg: max_workers_per_node (newer), max_workers (older)
+    if "max_workers_per_node" in htex_params:
+        htex_kw["max_workers_per_node"] = 2
+    else:
+        htex_kw["max_workers"] = 2
+    # loopback only
+    if "address" in htex_params:
+        htex_kw["address"] = "127.0.0.1"
+    if "loopback_address" in htex_params:
+        htex_kw["loopback_address"] = "127.0.0.1"
+    htex_kw = {k: v for k, v in htex_kw.items() if k in htex_params}
+    htex = HighThroughputExecutor(**htex_kw)
+
+    mon_params = inspect.signature(MonitoringHub.__init__).parameters
+    mon_kw = dict(hub_address="127.0.0.1",
+                  monitoring_debug=True,
+                  resource_monitoring_enabled=True,
+                  resource_monitoring_interval=1,
+                  workflow_name="ev_import_fixture")
+    if "hub_address" in mon_params and \
+            mon_params["hub_address"].default is inspect.Parameter.empty:
+        pass  # older releases: hub_address is required (we pass it)
+    elif "hub_address" in mon_params:
+        # newer releases: hub_address is unused and warns; drop it
+        mon_kw.pop("hub_address")
+    mon_kw = {k: v for k, v in mon_kw.items() if k in mon_params}
+    hub = MonitoringHub(**mon_kw)
+
+    cfg_params = inspect.signature(Config.__init__).parameters
+    cfg_kw = dict(executors=[htex], monitoring=hub, retries=1,
+                  run_dir=run_dir, strategy="simple", strategy_period=1,
+                  max_idletime=120.0)
+    if json_logs:
+        try:
+            from parsl.logconfigs.json import JSONLogging
+        except ImportError:
+            sys.exit("--json-logs: this Parsl release has no "
+                     "parsl.logconfigs.json.JSONLogging")
+        cfg_kw["initialize_logging"] = JSONLogging()
+    cfg_kw = {k: v for k, v in cfg_kw.items() if k in cfg_params}
+    return Config(**cfg_kw)
+
+
+def run_once(run_dir: str, json_logs: bool) -> None:
+    import parsl
+    from parsl import bash_app, python_app
+
+    @python_app
+    def add(a, b):
+        return a + b
+
+    @python_app
+    def busy(seconds):
+        """Burn CPU + memory for ~seconds so resource monitoring sees it."""
+        import time as _t
+        buf = bytearray(8 * 1024 * 1024)
+        end = _t.time() + seconds
+        n = 0
+        while _t.time() < end:
+            n += 1
+        return len(buf) + (n % 7)
+
+    @python_app
+    def always_fails(x):
+        raise ValueError(f"fixture: deliberate failure for x={x}")
+
+    @python_app
+    def flaky(marker_path):
+        import os as _os
+        if not _os.path.exists(marker_path):
+            with open(marker_path, "w") as f:
+                f.write("first try failed\n")
+            raise RuntimeError("fixture: flaky task fails on first try")
+        return "flaky succeeded on retry"
+
+    @python_app
+    def double(x):
+        return 2 * x
+
+    # AUTO_LOGNAME (all releases so far); AUTO_LOGPATH in some docs
+    auto = getattr(parsl, "AUTO_LOGNAME", None) or parsl.AUTO_LOGPATH
+
+    @bash_app
+    def hello_bash(msg, stdout=auto, stderr=auto):
+        return f"echo 'bash says {msg}'; sleep 1; echo 'to stderr' 1>&2"
+
+    config = build_config(run_dir, json_logs)
+    marker_dir = tempfile.mkdtemp(prefix="parsl-fixture-marker-")
+    marker = os.path.join(marker_dir, "flaky.marker")
+
+    dfk = parsl.load(config)
+    try:
+        futs = {}
+        futs["add"] = add(1, 2)
+        futs["double_dep"] = double(futs["add"])          # dependency
+        futs["bash"] = hello_bash("hi")
+        futs["busy_a"] = busy(3)
+        futs["busy_b"] = busy(3)
+        futs["busy_c"] = busy(2)
+        futs["fail"] = always_fails(7)
+        futs["flaky"] = flaky(marker)
+        for name, f in futs.items():
+            try:
+                print(f"{name}: {f.result()!r}", flush=True)
+            except Exception as e:  # noqa: BLE001
+                print(f"{name}: EXC {type(e).__name__}: {e}", flush=True)
+        # let a resource-monitoring/heartbeat cycle flush
+        time.sleep(2)
+    finally:
+        dfk.cleanup()
+        if hasattr(parsl, "clear"):
+            parsl.clear()
+        shutil.rmtree(marker_dir, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------
+# driver
+# --------------------------------------------------------------------------
+
+def leftover_processes(out: str, exclude: set[int]):
+    """Parsl processes from this fixture run that are still alive.
+
+    Matches command lines that mention the output dir (pool, forked
+    interchange/monitoring children of --run-once) or Parsl's
+    interchange.py / process_worker_pool.py from this venv's bin dir.
+    """
+    import psutil
+    bindir = os.path.dirname(sys.executable)
+    found = []
+    for p in psutil.process_iter(["pid", "cmdline"]):
+        if p.info["pid"] in exclude:
+            continue
+        cmd = " ".join(p.info["cmdline"] or [])
+        ours = out in cmd or bindir in cmd
+        parslish = any(k in cmd for k in ("process_worker_pool",
+                                           "interchange", "--run-once",
+                                           "parsl"))
+        if ours and parslish:
+            found.append(p)
+    return found
+
+
+def ensure_exited(out: str) -> list[str]:
+    import psutil
+    me = {os.getpid()} | {p.pid for p in psutil.Process().parents()}
+    notes = []
+    deadline = time.time() + 30
+    procs = leftover_processes(out, me)
+    while procs and time.time() < deadline:
+        time.sleep(1)
+        procs = leftover_processes(out, me)
+    for p in procs:
+        try:
+            notes.append(f"killed leftover pid {p.pid}: {' '.join(p.cmdline())}")
+            p.kill()
+        except psutil.NoSuchProcess:
+            pass
+    return notes
+
+
+def table_counts(db_path: str) -> dict[str, int]:
+    con = sqlite3.connect(db_path)
+    try:
+        out = {}
+        names = [r[0] for r in con.execute(
+            "select name from sqlite_master where type='table' order by name")]
+        for t in names:
+            out[t] = con.execute(f'select count(*) from "{t}"').fetchone()[0]
+        return out
+    finally:
+        con.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True,
+                    help="output dir, e.g. fixtures/parsl/<version>")
+    ap.add_argument("--json-logs", action="store_true",
+                    help="use parsl.logconfigs.json.JSONLogging (Parsl>=2026.05)")
+    ap.add_argument("--runs", type=int, default=2)
+    ap.add_argument("--run-once", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+
+    out = os.path.abspath(args.out)
+    run_dir = os.path.join(out, "runinfo")
+
+    # so LocalProvider/HTEX find process_worker_pool.py / interchange.py
+    bindir = os.path.dirname(sys.executable)
+    os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+
+    if args.run_once:
+        os.chdir(out)
+        run_once(run_dir, args.json_logs)
+        return
+
+    import parsl
+    os.makedirs(out, exist_ok=True)
+    shutil.rmtree(run_dir, ignore_errors=True)
+    for f in ("metadata.json", "README.txt"):
+        if os.path.exists(os.path.join(out, f)):
+            os.remove(os.path.join(out, f))
+
+    cmd_used = " ".join([sys.executable] + sys.argv)
+    notes = []
+    started = datetime.datetime.now(datetime.timezone.utc)
+    for i in range(args.runs):
+        child = [sys.executable, os.path.abspath(__file__), "--out", out,
+                 "--run-once"] + (["--json-logs"] if args.json_logs else [])
+        print(f"== workflow run {i}: {' '.join(child)}", flush=True)
+        t0 = time.time()
+        rc = subprocess.call(child, cwd=out, timeout=600)
+        print(f"== run {i} exited rc={rc} after {time.time() - t0:.1f}s",
+              flush=True)
+        notes += ensure_exited(out)
+        if rc != 0:
+            notes.append(f"run {i} exit code {rc}")
+
+    # Newer HTEX (encrypted=True by default) writes throwaway CurveZMQ
+    # keys to <run>/<label>/certificates/.  They are useless as fixtures and
+    # look like secrets to scanners, so drop them; everything else is kept
+    # exactly as Parsl wrote it.
+    for dirpath, dirnames, _files in os.walk(run_dir):
+        if "certificates" in dirnames:
+            shutil.rmtree(os.path.join(dirpath, "certificates"))
+            dirnames.remove("certificates")
+            notes.append("removed " + os.path.relpath(
+                os.path.join(dirpath, "certificates"), out))
+
+    db = os.path.join(run_dir, "monitoring.db")
+    counts = table_counts(db) if os.path.exists(db) else {}
+    meta = {
+        "parsl_version": parsl.__version__,
+        "python_version": platform.python_version(),
+        "python_implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "hostname": socket.gethostname(),
+        "date_utc": started.isoformat(timespec="seconds"),
+        "command": cmd_used,
+        "json_logs": args.json_logs,
+        "workflow_runs": args.runs,
+        "run_dir": "runinfo",
+        "monitoring_db_row_counts": counts,
+        "notes": notes,
+    }
+    with open(os.path.join(out, "metadata.json"), "w") as f:
+        json.dump(meta, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(os.path.join(out, "README.txt"), "w") as f:
+        f.write(
+            f"Real Parsl {parsl.__version__} monitoring fixture "
+            f"(Python {platform.python_version()}, host {socket.gethostname()},"
+            f" {started.isoformat(timespec='seconds')}).\n"
+            f"Generated by scripts/make_parsl_fixture.py:\n  {cmd_used}\n"
+            f"runinfo/monitoring.db holds {args.runs} workflows "
+            f"(runinfo/000 .. runinfo/{args.runs - 1:03d}).\n"
+            f"JSON logging: {args.json_logs}. Row counts: "
+            f"{json.dumps(counts, sort_keys=True)}\n"
+            "Absolute paths inside logs/db point at the generating machine.\n")
+    print(json.dumps(meta, indent=2, sort_keys=True))
+    if any(n.startswith("run ") and "exit code" in n for n in notes):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
