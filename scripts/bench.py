@@ -8,134 +8,48 @@ measurement runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its ow
     python scripts/bench.py parsl-db                 # 10^5 and 10^6 rows, 3 repeats
     python scripts/bench.py parsl-db --sizes 1e5 --repeat 5
 
-Benches (add one per importer in BENCHES):
-
-parsl-db
-    input   a copy of fixtures/parsl/<newest>/runinfo/monitoring.db whose status and resource
-            tables are replicated with fresh task ids up to N rows in all
-    floor   stdlib sqlite3 cursor over the same tables + ``orjson.dumps`` of each row tuple,
-            written through a 1 MiB buffer (what reading the DB costs at the least)
-    peer    ``pandas.read_sql`` of the same tables + ``orjson.dumps`` of each row dict (what
-            Parsl users do today)
-    ours    ``importers.parsl_db.read`` + ``PoolWriter`` (the whole ``ev-import parsl-db``)
+Benches live in scripts/benches/<name>.py, one module per importer, each defining
+``BENCHES = {name: (build(units, workdir) -> input path, count(input) -> units,
+{measurement: run(input, out)})}`` with a ``floor`` measurement and ``ours``, and
+``PEERS = {name: peer measurement}``. scripts/benches/_floors.py has the shared floors.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import resource
 import shutil
-import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-PARSL_BENCH_TABLES = ("status", "resource")
+BENCH_DIR = Path(__file__).resolve().parent / "benches"
 
 
-# ---------------------------------------------------------------------------------------
-# parsl-db
+def load_benches() -> tuple[dict, dict]:
+    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS) entries."""
+    benches: dict = {}
+    peers: dict = {}
+    sys.path.insert(0, str(BENCH_DIR.parent))
+    for path in sorted(BENCH_DIR.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"benches.{path.stem}")
+        benches.update(module.BENCHES)
+        peers.update(getattr(module, "PEERS", {}))
+    return benches, peers
 
 
-def newest_parsl_db() -> Path:
-    dbs = sorted(ROOT.glob("fixtures/parsl/*/runinfo/monitoring.db"),
-                 key=lambda p: [int(x) if x.isdigit() else 0
-                                for x in p.parent.parent.name.split("-")[0].split(".")])
-    if not dbs:
-        sys.exit("bench: no fixtures/parsl/*/runinfo/monitoring.db; run scripts/"
-                 "make_parsl_fixture.py first")
-    return dbs[-1]
-
-
-def build_parsl_db(rows: int, workdir: Path) -> Path:
-    """Replicate the real status/resource rows with fresh task ids until ``rows`` in all."""
-    db = workdir / f"monitoring-{rows}.db"
-    if db.exists():
-        return db
-    shutil.copy(newest_parsl_db(), db)
-    with sqlite3.connect(db) as conn:
-        base = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]
-                for t in PARSL_BENCH_TABLES}
-        max_task = conn.execute("select max(task_id) from task").fetchone()[0] + 1
-        per_copy = sum(base.values())
-        copies = max(0, (rows - per_copy) // per_copy)
-        for table in PARSL_BENCH_TABLES:
-            cols = [r[1] for r in conn.execute(f"pragma table_info({table})")]
-            conn.execute(f"create temp table seed_{table} as select * from {table}")
-            select = ", ".join("task_id + :offset" if c == "task_id" else c for c in cols)
-            for k in range(1, copies + 1):
-                conn.execute(f"insert into {table} ({', '.join(cols)}) "
-                             f"select {select} from seed_{table}", {"offset": k * max_task})
-        have = sum(conn.execute(f"select count(*) from {t}").fetchone()[0]
-                   for t in PARSL_BENCH_TABLES)
-        extra = rows - have
-        if extra > 0:  # top up from the first table so the count is exact
-            table = PARSL_BENCH_TABLES[0]
-            cols = [r[1] for r in conn.execute(f"pragma table_info({table})")]
-            select = ", ".join("task_id + :offset" if c == "task_id" else c for c in cols)
-            conn.execute(f"insert into {table} ({', '.join(cols)}) select {select} "
-                         f"from seed_{table} limit :n",
-                         {"offset": (copies + 1) * max_task, "n": extra})
-    return db
-
-
-def db_rows(db: Path) -> int:
-    with sqlite3.connect(db) as conn:
-        tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-        return sum(conn.execute(f'select count(*) from "{t}"').fetchone()[0] for t in tables)
-
-
-def parsl_floor(db: Path, out: Path) -> None:
-    import orjson
-
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-    with open(out, "wb", buffering=1 << 20) as fh:
-        write, dumps, opt = fh.write, orjson.dumps, orjson.OPT_APPEND_NEWLINE
-        for table in tables:
-            for row in conn.execute(f'select * from "{table}"'):
-                write(dumps(row, option=opt))
-
-
-def parsl_pandas(db: Path, out: Path) -> None:
-    import orjson
-    import pandas as pd
-
-    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    tables = [r[0] for r in conn.execute("select name from sqlite_master where type='table'")]
-    with open(out, "wb", buffering=1 << 20) as fh:
-        write, dumps = fh.write, orjson.dumps
-        opt = orjson.OPT_APPEND_NEWLINE | orjson.OPT_SERIALIZE_NUMPY
-        for table in tables:
-            frame = pd.read_sql(f'select * from "{table}"', conn)
-            for row in frame.to_dict("records"):
-                write(dumps(row, option=opt, default=str))
-
-
-def parsl_ours(db: Path, out: Path) -> None:
-    from importers import parsl_db
-    from importers.pool import PoolWriter
-
-    with PoolWriter(out.parent, "bench", out.name) as writer:
-        writer.write_all(parsl_db.read(db, tz="UTC"))
-
-
-# name -> (build input of N units, count units in it, {measurement: function(input, out)})
-BENCHES: dict[str, tuple[Callable[[int, Path], Path], Callable[[Path], int],
-                         dict[str, Callable[[Path, Path], None]]]] = {
-    "parsl-db": (build_parsl_db, db_rows,
-                 {"floor": parsl_floor, "pandas": parsl_pandas, "ours": parsl_ours}),
-}
-PEERS = {"parsl-db": "pandas"}
+BENCHES, PEERS = load_benches()
 
 
 # ---------------------------------------------------------------------------------------

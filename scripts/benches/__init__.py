@@ -1,0 +1,1 @@
+"""Benchmarks of scripts/bench.py, one module per importer."""

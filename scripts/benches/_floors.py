@@ -1,0 +1,25 @@
+"""Floors shared by the text-log benches (DEVELOPERS.md, "Performance").
+
+The line floor is what the cheapest possible importer of a line-oriented file costs: iterate
+the file in binary and write ``orjson.dumps(<constant dict of the same width as our
+records>, option=OPT_APPEND_NEWLINE)`` per line through a 1 MiB buffer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import orjson
+
+
+def line_floor(path: Path, out: Path, record: dict) -> None:
+    """Iterate ``path`` in binary; write the constant ``record`` once per line."""
+    with open(path, "rb") as src, open(out, "wb", buffering=1 << 20) as fh:
+        write, dumps, opt = fh.write, orjson.dumps, orjson.OPT_APPEND_NEWLINE
+        for _line in src:
+            write(dumps(record, option=opt))
+
+
+def count_lines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b""))
