@@ -1,0 +1,79 @@
+"""Every line format in ev-import comes with real sample lines, and they all still match.
+
+Generic over all importers: any module-level :class:`LineTable` in ``importers.*`` is found
+and checked, as lnav's format loader checks every format's samples. A variant that gains a
+group without a sample saying what it captures fails here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+
+import pytest
+
+import importers
+from importers.lineformat import LineTable, LocalTimes, Sample, Variant
+from importers.timezones import resolve_zone
+
+
+def _tables() -> list[tuple[str, LineTable]]:
+    found = []
+    for info in pkgutil.iter_modules(importers.__path__):
+        if info.name.startswith("_"):
+            continue  # __main__ would run the CLI
+        module = importlib.import_module(f"importers.{info.name}")
+        for attr, value in vars(module).items():
+            if isinstance(value, LineTable):
+                found.append((f"{info.name}.{attr}", value))
+    return found
+
+
+TABLES = _tables()
+VARIANTS = [(f"{name}:{v.name}", table, v) for name, table in TABLES for v in table.variants]
+
+
+@pytest.mark.parametrize("label,table,variant", VARIANTS, ids=[v[0] for v in VARIANTS])
+def test_each_sample_matches_its_own_variant_and_captures_its_fields(label, table, variant):
+    regex = table.compiled(variant)
+    for sample in variant.samples:
+        m = regex.match(sample.line)
+        assert m is not None, f"{label}: sample does not match: {sample.line!r}"
+        captured = {k: v for k, v in m.groupdict().items() if v is not None}
+        assert captured == dict(sample.fields), f"{label}: {sample.line!r}"
+        if variant.time_format and "time" in captured:
+            LocalTimes(resolve_zone("UTC")[0]).parse(captured["time"], variant.time_format,
+                                                     year=None if "%Y" in variant.time_format
+                                                     else 2024)
+        if variant.levels and "level" in captured:
+            assert captured["level"] in variant.levels, f"{label}: unknown level token"
+
+
+def test_a_variant_without_samples_is_refused() -> None:
+    with pytest.raises(ValueError, match="has no samples"):
+        LineTable("demo", [Variant("bare", r"(?P<msg>.*)", samples=())])
+
+
+def test_matching_prefers_the_variant_that_matched_last() -> None:
+    """Two variants that both match a line: the one that matched the previous line wins.
+
+    Hand-typed lines: a unit test of the engine's one rule, not of any real format.
+    """
+    a = Variant("a", r"(?P<x>\d+)$", samples=(Sample("1", {"x": "1"}),))
+    b = Variant("b", r"(?P<y>\d+)(\ b)?$", samples=(Sample("2 b", {"y": "2"}),))
+    table = LineTable("demo", [a, b])
+    assert table.match("7")[0] is a
+    assert table.match("8 b")[0] is b
+    assert table.match("9")[0] is b, "both match; b matched last"
+    assert table.match("x") is None
+    assert table.tried == "a, b"
+
+
+def test_local_times_parse_each_second_once_and_add_the_fraction() -> None:
+    times = LocalTimes(resolve_zone("UTC")[0])
+    fmt = "%d %b %Y %H:%M:%S.%f"
+    assert times.parse("25 Nov 2026 08:41:51.660", fmt) == pytest.approx(1795596111.66)
+    assert times.parse("25 Nov 08:41:51.5", "%d %b %H:%M:%S.%f", year=2026) == pytest.approx(
+        1795596111.5
+    )
+    assert len(times._cache) == 2
