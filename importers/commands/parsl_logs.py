@@ -1,0 +1,42 @@
+"""``ev-import parsl-logs PATH...``."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+
+from .. import parsl_logs
+from ..cli import run_import
+
+
+def cmd_parsl_logs(args: argparse.Namespace) -> int:
+    """Import Parsl's logs: a runinfo/ dir (all runs), one run dir (000/), or log files.
+
+    Reads parsl.log, database_manager.log, the monitoring router/radio logs, each
+    executor's interchange.log and every block-N/<manager>/manager.log and worker_N.log,
+    Parsl's JSON logs (*.jsonlog) and submit_scripts/*.sh.ec, whatever the release.
+
+    Example:
+        ev-import parsl-logs runinfo/
+        ev-import parsl-logs runinfo/000/htex_local/interchange.log --tz Europe/Berlin
+    """
+    paths = [str(p) for p in args.paths]
+    return run_import(
+        args,
+        parsl_logs.SOURCE_NAME,
+        paths,
+        {"tz": args.tz},
+        lambda report: parsl_logs.read(paths, tz=args.tz, report=report),
+    )
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "parsl-logs",
+        parents=[common],
+        help="Parsl's text and JSON logs (a runinfo/ tree, a run dir, or files)",
+        description=inspect.cleandoc(cmd_parsl_logs.__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="runinfo/, a run dir, or log files")
+    p.set_defaults(run=cmd_parsl_logs)
