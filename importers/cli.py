@@ -18,6 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from . import __version__
@@ -55,6 +56,39 @@ def _progress(records: Iterable[dict[str, Any]], label: str) -> Iterator[dict[st
                     last = now
 
 
+def write_import(
+    pool: Path,
+    source: str,
+    inputs: list[str],
+    options: dict[str, Any],
+    reader: Reader,
+    *,
+    progress: bool = False,
+) -> tuple[PoolWriter, ImportReport]:
+    """Import one source into one pool file (atomically); return the writer and the report.
+
+    ``inputs`` and ``options`` name the import (same inputs + options -> same pool file, so
+    a re-import replaces it); ``reader`` gets the report and returns the record iterator.
+    """
+    report = ImportReport()
+    records = reader(report)
+    if progress:
+        records = _progress(records, f"{source} {' '.join(inputs)}")
+    with PoolWriter(pool, source, source_id(source, inputs, options)) as writer:
+        writer.write_all(records)
+    return writer, report
+
+
+def summary_line(source: str, inputs: list[str], writer: PoolWriter,
+                 report: ImportReport) -> str:
+    parts = [
+        f"{source}: {writer.count} events ({writer.unparsed} unparsed) from "
+        f"{', '.join(inputs)} -> {writer.final}",
+        *report.summary_parts(),
+    ]
+    return "; ".join(parts)
+
+
 def run_import(
     args: argparse.Namespace,
     source: str,
@@ -62,27 +96,14 @@ def run_import(
     options: dict[str, Any],
     reader: Reader,
 ) -> int:
-    """Import one source into the pool and print the one-line summary; return the exit code.
-
-    ``inputs`` and ``options`` name the import (same inputs + options -> same pool file, so a
-    re-import replaces it); ``reader`` gets the report and returns the record iterator.
-    """
-    report = ImportReport()
-    pool = pool_dir(args.pool)
-    ident = source_id(source, inputs, options)
-    records = reader(report)
-    if sys.stderr.isatty() and not args.quiet:
-        records = _progress(records, f"{source} {' '.join(inputs)}")
-    with PoolWriter(pool, source, ident) as writer:
-        writer.write_all(records)
+    """Import one source, print the one-line summary, return the exit code (0 or 1)."""
+    writer, report = write_import(
+        pool_dir(args.pool), source, inputs, options, reader,
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
     partial = bool(writer.unparsed) or report.partial
     if not args.quiet or partial:
-        parts = [
-            f"{source}: {writer.count} events ({writer.unparsed} unparsed) from "
-            f"{', '.join(inputs)} -> {writer.final}",
-            *report.summary_parts(),
-        ]
-        print("; ".join(parts), file=sys.stderr)
+        print(summary_line(source, inputs, writer, report), file=sys.stderr)
     return EXIT_PARTIAL if partial else EXIT_OK
 
 

@@ -538,6 +538,22 @@ def resolve_db_path(path: str | os.PathLike) -> Path:
     return p
 
 
+def has_parsl_tables(path: Path) -> bool:
+    """Is this SQLite file a Parsl monitoring DB? (a cheap look for ``auto``)"""
+    try:
+        conn = sqlite3.connect(f"file:{pathname2url(str(path.resolve()))}?mode=ro", uri=True,
+                               timeout=1)
+        try:
+            conn.execute("PRAGMA writable_schema = ON")
+            names = {r[0] for r in conn.execute(
+                "select name from sqlite_master where type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return False
+    return bool(names & set(FORMATS_BY_TABLE))
+
+
 def missing_bytes(path: Path) -> int:
     """How many bytes shorter the file is than its SQLite header says (0 when whole).
 

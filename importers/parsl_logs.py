@@ -34,7 +34,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -42,7 +42,7 @@ from typing import Any
 import orjson
 
 from .errors import UnusableInput
-from .lineformat import ISO_TIME, LineTable, Sample, Variant, read_lines
+from .lineformat import ISO_TIME, LineTable, Sample, Variant, read_line_blocks, read_lines
 from .record import (
     CREATED,
     EVENT,
@@ -214,7 +214,10 @@ NAMED_MS = Variant(
     ),
 )
 
-LINES = LineTable("parsl-logs", [V2022, HTEX_INTERCHANGE_MS, HTEX_POOL_MS, DBM_MS, NAMED_MS])
+# Every Parsl text format starts with a digit (an epoch or a date), so other lines (config
+# dumps, tracebacks) never reach the regexes.
+LINES = LineTable("parsl-logs", [V2022, HTEX_INTERCHANGE_MS, HTEX_POOL_MS, DBM_MS, NAMED_MS],
+                  first_chars="0123456789")
 
 # ---------------------------------------------------------------------------------------
 # Message families: messages that carry relations become named events with keys.
@@ -580,101 +583,132 @@ def _is_text(line: str) -> bool:
     return "\ufffd" not in line and all(ch >= " " or ch == "\t" for ch in line)
 
 
-@dataclass
-class _Pending:
-    """A record whose continuation lines may still follow."""
-
-    rec: dict[str, Any]
-    more: list[str] = field(default_factory=list)
-
-
-def _finish(pending: _Pending) -> dict[str, Any]:
-    rec = pending.rec
-    if pending.more:
-        rec[LINE_COUNT] = 1 + len(pending.more)
-        lines = pending.more
-        start = next((i for i, text in enumerate(lines)
-                      if text.startswith("Traceback (most recent call last)")), None)
-        body = lines if start is None else lines[:start]
-        if body:
-            rec[MESSAGE] = "\n".join([rec[FORMATTED], *body])
-        if start is not None:
-            rec[EXC_TEXT] = "\n".join(lines[start:])
-        if not rec[FORMATTED].strip():  # the message starts on the next line
-            rec[FORMATTED] = next((t.strip() for t in lines if t.strip()), "")
+def _finish(rec: dict[str, Any], more: list[str]) -> dict[str, Any]:
+    """Fold a record's continuation lines into it: message, traceback, line count."""
+    rec[LINE_COUNT] = 1 + len(more)
+    start = next((i for i, text in enumerate(more)
+                  if text.startswith("Traceback (most recent call last)")), None)
+    body = more if start is None else more[:start]
+    if body:
+        rec[MESSAGE] = "\n".join([rec[FORMATTED], *body])
+    if start is not None:
+        rec[EXC_TEXT] = "\n".join(more[start:])
+    if not rec[FORMATTED].strip():  # the message starts on the next line
+        rec[FORMATTED] = next((t.strip() for t in more if t.strip()), "")
     return rec
+
+
+def _v2022_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
+    """The hot variant, by position: every group is always there, the epoch is exact."""
+    epoch, _asctime, pname, pid, tname, tid, logger, lineno, func, level, msg = m.groups()
+    return float(epoch), logger, level, msg, {
+        LINUX_PID: int(pid),
+        "parsl.process_name": pname,
+        "parsl.thread_name": tname,
+        "parsl.thread_id": int(tid),
+        "parsl.logger_lineno": int(lineno),
+        "parsl.func_name": func,
+    }
+
+
+_OPTIONAL_GROUPS = (
+    ("pid", LINUX_PID, int),
+    ("process_name", "parsl.process_name", str),
+    ("thread_name", "parsl.thread_name", str),
+    ("thread_id", "parsl.thread_id", int),
+    ("lineno", "parsl.logger_lineno", int),
+    ("func", "parsl.func_name", str),
+)
+
+
+def _ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
+    """The millisecond variants: local time, and only some of the groups."""
+    groups = m.groupdict()
+    fields = {key: conv(groups[g]) for g, key, conv in _OPTIONAL_GROUPS if groups.get(g)}
+    return times.parse(groups["time"]), groups["logger"], groups["level"], groups["msg"], fields
+
+
+_FIELDS_OF = {V2022.name: _v2022_fields}
 
 
 def _text_records(
     path: Path, origin: str, base: dict[str, Any], times: NaiveTimeConverter,
     report: ImportReport,
 ) -> Iterator[dict[str, Any]]:
-    """One text log: records with their continuation lines, or ``unparsed`` records."""
+    """One text log: records with their continuation lines, or ``unparsed`` records.
+
+    A record is yielded when the next record (or the end) shows that no more continuation
+    lines follow it.
+    """
     match = LINES.match
+    first_chars = LINES.first_chars or ""
     levels = LEVELS
-    pending: _Pending | None = None
+    fields_of = _FIELDS_OF
+    keys_of = message_keys
+    pending: dict[str, Any] | None = None
+    more: list[str] = []
     last_created: float | None = None
-    for lineno, text, invalid in read_lines(path, report):
-        hit = match(text) if text else None
-        if hit is None:
-            if pending is not None and _is_text(text) and not _RECORD_START.match(text):
-                pending.more.append(text)
+    for start, lines, bad in read_line_blocks(path, report):
+        for offset, text in enumerate(lines):
+            hit = match(text) if text and text[0] in first_chars else None
+            if hit is None:
+                if pending is not None and _is_text(text) and not _RECORD_START.match(text):
+                    more.append(text)
+                    continue
+                lineno = start + offset
+                if pending is not None:
+                    yield _finish(pending, more) if more else pending
+                    pending, more = None, []
+                report.problem(UNPARSED_LINE, origin)
+                yield unparsed(
+                    text, source=SOURCE_NAME, origin=origin, name="parsl.log",
+                    reason=("not text" if text and not _is_text(text) else
+                            "before any record" if last_created is None else
+                            "starts like a record but matches no format (truncated?)")
+                    + f"; tried {LINES.tried}",
+                    created=last_created, lineno=lineno,
+                    fields={**base, INVALID_UTF8_KEY: True if offset in bad else None},
+                )
                 continue
             if pending is not None:
-                yield _finish(pending)
-                pending = None
-            report.problem(UNPARSED_LINE, origin)
-            yield unparsed(
-                text, source=SOURCE_NAME, origin=origin, name="parsl.log",
-                reason=("not text" if text and not _is_text(text) else
-                        "before any record" if pending is None and last_created is None else
-                        "starts like a record but matches no format (truncated?)")
-                + f"; tried {LINES.tried}",
-                created=last_created, lineno=lineno,
-                fields={**base, INVALID_UTF8_KEY: True if invalid else None},
-            )
-            continue
-        variant, m = hit
-        if pending is not None:
-            yield _finish(pending)
-        groups = m.groupdict()
-        epoch = groups.get("epoch")
-        try:
-            created = float(epoch) if epoch else times.parse(groups["time"])
-        except ValueError:
-            created = last_created
-        last_created = created
-        msg = groups["msg"]
-        event, keys = message_keys(msg)
-        levelname = groups["level"]
-        rec = {
-            CREATED: created,
-            FORMATTED: msg,
-            NAME: groups["logger"],
-            LEVELNAME: levelname,
-            LEVELNO: levels.get(levelname, 20),
-            SOURCE: SOURCE_NAME,
-            ORIGIN: origin,
-            EVENT: event,
-            LINENO: lineno,
-            LINE_COUNT: 1,
-            FORMAT: variant.name,
-            **base,
-            LINUX_PID: int(groups["pid"]) if groups.get("pid") else None,
-            "parsl.process_name": groups.get("process_name"),
-            "parsl.thread_name": groups.get("thread_name"),
-            "parsl.thread_id": int(groups["thread_id"]) if groups.get("thread_id") else None,
-            "parsl.logger_lineno": int(groups["lineno"]),
-            "parsl.func_name": groups.get("func"),
-            **keys,
-        }
-        if invalid:
-            rec[INVALID_UTF8_KEY] = True
-        for key in [k for k, v in rec.items() if v is None]:
-            del rec[key]
-        pending = _Pending(rec)
+                yield _finish(pending, more) if more else pending
+                more = []
+            variant, m = hit
+            try:
+                created, logger, levelname, msg, fields = fields_of.get(
+                    variant.name, _ms_fields)(m, times)
+            except ValueError:  # a time that looks right but is not (e.g. month 13)
+                created, logger, levelname, msg, fields = _ms_fields_without_time(m)
+                created = last_created
+            last_created = created
+            event, keys = keys_of(msg)
+            pending = {
+                CREATED: created,
+                FORMATTED: msg,
+                NAME: logger,
+                LEVELNAME: levelname,
+                LEVELNO: levels.get(levelname, 20),
+                SOURCE: SOURCE_NAME,
+                ORIGIN: origin,
+                EVENT: event,
+                LINENO: start + offset,
+                LINE_COUNT: 1,
+                FORMAT: variant.name,
+                **base,
+                **fields,
+                **keys,
+            }
+            if bad and offset in bad:
+                pending[INVALID_UTF8_KEY] = True
     if pending is not None:
-        yield _finish(pending)
+        yield _finish(pending, more) if more else pending
+
+
+def _ms_fields_without_time(m: re.Match[str]) -> tuple:
+    groups = m.groupdict()
+    fields = {key: conv(groups[g]) for g, key, conv in _OPTIONAL_GROUPS if groups.get(g)}
+    fields["parsl.time_raw"] = groups.get("time") or groups.get("epoch")
+    return None, groups["logger"], groups["level"], groups["msg"], fields
 
 
 # Parsl JSONLogging keys -> ours (the originals are kept too: wide is good).
