@@ -27,6 +27,7 @@ from .pool import PoolWriter, pool_dir, source_id
 from .report import ImportReport
 
 Reader = Callable[[ImportReport], Iterator[dict[str, Any]]]
+Filler = Callable[[PoolWriter, ImportReport], None]
 
 
 def _progress(records: Iterable[dict[str, Any]], label: str) -> Iterator[dict[str, Any]]:
@@ -61,21 +62,26 @@ def write_import(
     source: str,
     inputs: list[str],
     options: dict[str, Any],
-    reader: Reader,
+    reader: Reader | None = None,
     *,
+    fill: Filler | None = None,
     progress: bool = False,
 ) -> tuple[PoolWriter, ImportReport]:
     """Import one source into one pool file (atomically); return the writer and the report.
 
     ``inputs`` and ``options`` name the import (same inputs + options -> same pool file, so
     a re-import replaces it); ``reader`` gets the report and returns the record iterator.
+    A source that writes in parallel passes ``fill(writer, report)`` instead.
     """
     report = ImportReport()
-    records = reader(report)
-    if progress:
-        records = _progress(records, f"{source} {' '.join(inputs)}")
     with PoolWriter(pool, source, source_id(source, inputs, options)) as writer:
-        writer.write_all(records)
+        if fill is not None:
+            fill(writer, report)
+        else:
+            records = reader(report)
+            if progress:
+                records = _progress(records, f"{source} {' '.join(inputs)}")
+            writer.write_all(records)
     return writer, report
 
 
@@ -94,11 +100,13 @@ def run_import(
     source: str,
     inputs: list[str],
     options: dict[str, Any],
-    reader: Reader,
+    reader: Reader | None = None,
+    *,
+    fill: Filler | None = None,
 ) -> int:
     """Import one source, print the one-line summary, return the exit code (0 or 1)."""
     writer, report = write_import(
-        pool_dir(args.pool), source, inputs, options, reader,
+        pool_dir(args.pool), source, inputs, options, reader, fill=fill,
         progress=sys.stderr.isatty() and not args.quiet,
     )
     partial = bool(writer.unparsed) or report.partial

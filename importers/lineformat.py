@@ -107,7 +107,13 @@ BLOCK_SIZE = 1 << 20
 
 
 def read_line_blocks(
-    path: str | os.PathLike, report: ImportReport, block_size: int = BLOCK_SIZE
+    path: str | os.PathLike,
+    report: ImportReport,
+    block_size: int = BLOCK_SIZE,
+    *,
+    start: int = 0,
+    end: int | None = None,
+    first_lineno: int = 1,
 ) -> Iterator[tuple[int, list[str], frozenset[int]]]:
     """Yield ``(first lineno, lines, indexes of lines that were not UTF-8)`` per ~1 MiB.
 
@@ -115,7 +121,8 @@ def read_line_blocks(
     line, so the per-line cost is the caller's loop alone. Endings ``\n`` and ``\r\n`` are
     removed; a last line without an ending is kept; bytes that are not UTF-8 are decoded
     with U+FFFD and reported (``InvalidUtf8``). A file that cannot be opened raises
-    :class:`UnusableInput`.
+    :class:`UnusableInput`. ``start``/``end``/``first_lineno`` read one byte range (a part
+    cut at a line start by :mod:`importers.parallel`).
     """
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below, generator lifetime
@@ -124,10 +131,17 @@ def read_line_blocks(
             "cannot read", str(path), exc.strerror or "check that it exists and is readable"
         ) from None
     with fh:
-        lineno = 1
+        if start:
+            fh.seek(start)
+        remaining = -1 if end is None else end - start
+        lineno = first_lineno
         tail = b""
         while True:
-            chunk = fh.read(block_size)
+            if remaining < 0:
+                chunk = fh.read(block_size)
+            else:
+                chunk = fh.read(min(block_size, remaining)) if remaining else b""
+                remaining -= len(chunk)
             if chunk:
                 data = tail + chunk if tail else chunk
                 cut = data.rfind(b"\n")

@@ -35,7 +35,8 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,8 @@ import orjson
 
 from .errors import UnusableInput
 from .lineformat import ISO_TIME, LineTable, Sample, Variant, read_line_blocks, read_lines
+from .parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
+from .pool import PoolWriter
 from .record import (
     CREATED,
     EVENT,
@@ -633,7 +636,7 @@ _FIELDS_OF = {V2022.name: _v2022_fields}
 
 def _text_records(
     path: Path, origin: str, base: dict[str, Any], times: NaiveTimeConverter,
-    report: ImportReport,
+    report: ImportReport, part: Part | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One text log: records with their continuation lines, or ``unparsed`` records.
 
@@ -648,7 +651,10 @@ def _text_records(
     pending: dict[str, Any] | None = None
     more: list[str] = []
     last_created: float | None = None
-    for start, lines, bad in read_line_blocks(path, report):
+    blocks = (read_line_blocks(path, report) if part is None else
+              read_line_blocks(path, report, start=part.start, end=part.end,
+                               first_lineno=part.lineno))
+    for start, lines, bad in blocks:
         for offset, text in enumerate(lines):
             hit = match(text) if text and text[0] in first_chars else None
             if hit is None:
@@ -866,26 +872,32 @@ def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path
     return logs, others
 
 
-def read(
-    paths: Iterable[str | os.PathLike],
-    *,
-    tz: str | None = None,
-    report: ImportReport | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield the records of every Parsl log under ``paths``, file by file, streamed.
+@dataclass(frozen=True)
+class FileJob:
+    """One log file and what its place says: the keys of its path and run, and its zone."""
 
-    A file that cannot be read is counted (``UnreadableFile``) and the others are still
-    read; the caller (CLI) exits 1 for it.
-    """
-    report = report if report is not None else ImportReport()
+    path: Path
+    base: dict[str, Any]
+    zone: tzinfo
+    zone_label: str
+
+    @property
+    def kind(self) -> str:
+        name = self.path.name
+        return "json" if name.endswith(".jsonlog") else "ec" if name.endswith(".sh.ec") \
+            else "text"
+
+
+def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
+               report: ImportReport) -> list[FileJob]:
+    """The files to read, with their path keys, run id and zone (one parsl.log scan per run)."""
     logs, others = log_files(paths)
     if others:
         report.assume("not logs, skipped", f"{len(others)} files")
     explicit_zone = resolve_zone(tz) if tz else None
     contexts: dict[Path, RunContext] = {}
-    zones_used: set[str] = set()
+    jobs = []
     for path in logs:
-        origin = str(path)
         resolved = path.resolve()
         base = path_keys(resolved)
         run_dir = run_dir_of(resolved)
@@ -898,25 +910,92 @@ def read(
             zone, label = explicit_zone
         elif ctx and ctx.offset_seconds is not None:
             zone = timezone(timedelta(seconds=ctx.offset_seconds))
-            hours = ctx.offset_seconds / 3600
-            label = f"UTC{hours:+g}h inferred from the run's parsl.log"
+            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from the run's parsl.log"
         else:
             zone, label = resolve_zone(None)
-        try:
-            if path.name.endswith(".jsonlog"):
-                yield from _json_records(path, origin, base, report)
-            elif path.name.endswith(".sh.ec"):
-                yield from _exit_code_record(path, origin, base, report)
-            else:
-                times = NaiveTimeConverter(zone)
-                for rec in _text_records(path, origin, base, times, report):
-                    if rec.get(FORMAT, "v2022") != "v2022":
-                        zones_used.add(label)
-                    yield rec
-        except UnusableInput as exc:
-            report.problem(UNREADABLE_FILE, f"{path}: {exc.todo or exc.what}")
+        jobs.append(FileJob(path, base, zone, label))
+    return jobs
+
+
+def records_of(job: FileJob, report: ImportReport, part: Part | None = None,
+               zones_used: set[str] | None = None) -> Iterator[dict[str, Any]]:
+    """The records of one file (or of one part of a big text file)."""
+    origin = str(job.path)
+    try:
+        if job.kind == "json":
+            yield from _json_records(job.path, origin, job.base, report)
+        elif job.kind == "ec":
+            yield from _exit_code_record(job.path, origin, job.base, report)
+        else:
+            times = NaiveTimeConverter(job.zone)
+            for rec in _text_records(job.path, origin, job.base, times, report, part):
+                if zones_used is not None and rec.get(FORMAT) not in (V2022.name, None):
+                    zones_used.add(job.zone_label)
+                    zones_used = None  # one is enough per file
+                yield rec
+    except UnusableInput as exc:
+        report.problem(UNREADABLE_FILE, f"{job.path}: {exc.todo or exc.what}")
+
+
+def read(
+    paths: Iterable[str | os.PathLike],
+    *,
+    tz: str | None = None,
+    report: ImportReport | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield the records of every Parsl log under ``paths``, file by file, streamed.
+
+    A file that cannot be read is counted (``UnreadableFile``) and the others are still
+    read; the caller (CLI) exits 1 for it.
+    """
+    report = report if report is not None else ImportReport()
+    zones_used: set[str] = set()
+    for job in plan_files(paths, tz, report):
+        yield from records_of(job, report, zones_used=zones_used)
     if zones_used:
         report.assume("zone of ms-format logs", "; ".join(sorted(zones_used)))
+
+
+def _is_record_start(line: bytes) -> bool:
+    text = line.decode("utf-8", "replace").rstrip("\r\n")
+    return LINES.may_match(text) and LINES.match(text) is not None
+
+
+def _part_records(job: FileJob, part: Part, report: ImportReport) -> Iterator[dict[str, Any]]:
+    zones_used: set[str] = set()
+    yield from records_of(job, report, part, zones_used)
+    if zones_used:
+        report.assume("zone of ms-format logs", "; ".join(sorted(zones_used)))
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # unreadable: records_of names it
+
+
+def write_to(
+    writer: PoolWriter,
+    paths: Iterable[str | os.PathLike],
+    *,
+    tz: str | None = None,
+    report: ImportReport,
+    jobs: int = 1,
+) -> None:
+    """What ``writer.write_all(read(...))`` does, with text logs of ``SPLIT_MIN_BYTES`` or
+    more cut at record boundaries and parsed by ``jobs`` processes (same output)."""
+    planned = plan_files(paths, tz, report)
+    big = [j for j in planned if jobs > 1 and j.kind == "text"
+           and _size(j.path) >= SPLIT_MIN_BYTES]
+    zones_used: set[str] = set()
+    writer.write_all(rec for job in planned if job not in big
+                     for rec in records_of(job, report, zones_used=zones_used))
+    if zones_used:
+        report.assume("zone of ms-format logs", "; ".join(sorted(zones_used)))
+    for job in big:
+        parts = split_points(job.path, jobs * 2, _is_record_start)
+        write_parts(parts, partial(_part_records, job), writer, report, jobs)
 
 
 def sniff(head: bytes) -> bool:

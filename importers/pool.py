@@ -105,6 +105,20 @@ class PoolWriter:
         self.count += count
         self.unparsed += unparsed_count
 
+    def append_file(self, path: str | os.PathLike, count: int, unparsed: int) -> None:
+        """Append a finished part (JSON lines written elsewhere, e.g. by a worker process)."""
+        self._fh.flush()
+        with open(path, "rb") as part:
+            size = os.fstat(part.fileno()).st_size
+            offset = 0
+            while offset < size:
+                sent = os.sendfile(self._fh.fileno(), part.fileno(), offset, size - offset)
+                if not sent:
+                    break
+                offset += sent
+        self.count += count
+        self.unparsed += unparsed
+
     def commit(self) -> Path:
         self._fh.flush()
         os.fsync(self._fh.fileno())
@@ -132,6 +146,62 @@ class PoolWriter:
                 ) from None
         else:
             self.discard()
+
+
+class PoolAppender:
+    """Appends a live source's records to its own ``<pool>/<source>-<id>.jsonlog`` (DESIGN §1).
+
+    One file per watcher. Each :meth:`write_batch` writes whole lines and flushes them, so a
+    reader sees events while the watcher runs; a crash mid-write leaves at most a truncated
+    last line, which :func:`read` tolerates. Nothing is renamed: the file is the live record.
+    """
+
+    def __init__(self, pool: str | os.PathLike, source: str, ident: str) -> None:
+        self.pool = Path(pool)
+        self.final = self.pool / f"{source}-{ident}{SUFFIX}"
+        self.count = 0
+        self.unparsed = 0
+        self._fh = None
+
+    def __enter__(self) -> PoolAppender:
+        try:
+            self.pool.mkdir(parents=True, exist_ok=True)
+            self._fh = open(self.final, "ab", buffering=0)  # noqa: SIM115
+        except OSError as exc:
+            raise PoolError(
+                "cannot write to the pool", str(self.pool),
+                f"{exc.strerror}; choose another with --pool or $EV_POOL",
+            ) from None
+        return self
+
+    def write_batch(self, records: Iterable[dict[str, Any]]) -> int:
+        """Write ``records`` as one ``write()`` of whole lines (then they are on disk for
+        readers); return how many were written."""
+        dumps = orjson.dumps
+        lines = []
+        for rec in records:
+            lines.append(dumps(rec, default=_fallback, option=_DUMPS_OPTIONS))
+            if rec.get(EVENT) == UNPARSED:
+                self.unparsed += 1
+        if lines:
+            data = b"".join(lines)
+            view = memoryview(data)
+            while view:  # an unbuffered write may be short; finish the batch
+                written = self._fh.write(view)
+                view = view[written:]
+            self.count += len(lines)
+        return len(lines)
+
+    def close(self) -> None:
+        if self._fh is not None and not self._fh.closed:
+            try:
+                os.fsync(self._fh.fileno())
+            except OSError:
+                pass
+            self._fh.close()
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close()
 
 
 # ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pkgutil
 import pytest
 
 import importers
-from importers.lineformat import LineTable, LocalTimes, Sample, Variant
+from importers.lineformat import ISO_TIME, LineTable, LocalTimes, Sample, Variant
 from importers.timezones import resolve_zone
 
 
@@ -42,9 +42,9 @@ def test_each_sample_matches_its_own_variant_and_captures_its_fields(label, tabl
         captured = {k: v for k, v in m.groupdict().items() if v is not None}
         assert captured == dict(sample.fields), f"{label}: {sample.line!r}"
         if variant.time_format and "time" in captured:
-            LocalTimes(resolve_zone("UTC")[0]).parse(captured["time"], variant.time_format,
-                                                     year=None if "%Y" in variant.time_format
-                                                     else 2024)
+            fmt = variant.time_format
+            year = None if "%Y" in fmt or fmt == ISO_TIME else 2024
+            assert LocalTimes(resolve_zone("UTC")[0]).parse(captured["time"], fmt, year) > 0
         if variant.levels and "level" in captured:
             assert captured["level"] in variant.levels, f"{label}: unknown level token"
 

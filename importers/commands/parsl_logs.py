@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 
 from .. import parsl_logs
 from ..cli import run_import
@@ -26,7 +27,8 @@ def cmd_parsl_logs(args: argparse.Namespace) -> int:
         parsl_logs.SOURCE_NAME,
         paths,
         {"tz": args.tz},
-        lambda report: parsl_logs.read(paths, tz=args.tz, report=report),
+        fill=lambda writer, report: parsl_logs.write_to(
+            writer, paths, tz=args.tz, report=report, jobs=args.jobs),
     )
 
 
@@ -39,4 +41,9 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="runinfo/, a run dir, or log files")
+    p.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+        help="processes for big text logs (>= 32 MiB, cut at record boundaries; "
+        "default: all cores)",
+    )
     p.set_defaults(run=cmd_parsl_logs)

@@ -1,0 +1,50 @@
+"""``ev-import redis-log FILE...``."""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+
+from .. import redis_log
+from ..cli import run_import
+
+
+def cmd_redis_log(args: argparse.Namespace) -> int:
+    """Import Redis console logs (redis-server, redis-sentinel; 2.x to 7.x): every line.
+
+    Reads a server's logfile or its captured stdout (a pipe, or a tty recorded with
+    `script`). Clients, saves and their child pids, replication, sentinel failovers,
+    shutdowns, crash reports and config errors become named events; every other line is a
+    `log` event. Times are local: --tz says in which zone. Redis 2.x and 3.x print no year:
+    it is inferred from each file's mtime and any absolute time in it, unless --year says.
+
+    Example:
+        ev-import redis-log /var/log/redis/redis-server.log --tz Europe/Berlin
+        ev-import redis-log master.log replica.log sentinel.log --year 2025
+    """
+    paths = [str(p) for p in redis_log.check_inputs(args.files)]
+    return run_import(
+        args,
+        redis_log.SOURCE_NAME,
+        paths,
+        {"tz": args.tz, "year": args.year},
+        lambda report: redis_log.read(paths, tz=args.tz, report=report, year=args.year),
+    )
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "redis-log",
+        parents=[common],
+        help="redis-server / redis-sentinel console output or --logfile",
+        description=inspect.cleandoc(cmd_redis_log.__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("files", metavar="FILE", nargs="+", help="redis log file(s)")
+    p.add_argument(
+        "--year",
+        type=int,
+        metavar="YYYY",
+        help="year of Redis 2.x/3.x lines, which print none (default: inferred per file)",
+    )
+    p.set_defaults(run=cmd_redis_log)

@@ -1,0 +1,117 @@
+"""Both cores on one big text log: split it at record boundaries, parse the parts at once.
+
+A Python line parser is CPU-bound, and HPC log files reach gigabytes. Each part is a byte
+range that starts at the first line of a record (so no record is cut in two), parsed by a
+worker process into its own temporary file in the pool directory; the parent appends the
+parts to the pool writer in order, so the output is the same as a sequential run's. Each
+worker's named problems and assumptions are merged back into the caller's report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .pool import PoolWriter, _fallback
+from .report import ImportReport
+
+SPLIT_MIN_BYTES = 32 << 20     # smaller files are not worth a process
+
+
+@dataclass(frozen=True)
+class Part:
+    """Bytes ``start``..``end`` of ``path``; its first line is line number ``lineno``."""
+
+    path: str
+    start: int
+    end: int
+    lineno: int
+
+
+def split_points(path: Path, parts: int, is_record_start: Callable[[bytes], bool]) -> list[Part]:
+    """Cut ``path`` into about ``parts`` ranges, each starting at a record's first line."""
+    size = path.stat().st_size
+    cuts = [0]
+    with open(path, "rb") as fh:
+        for k in range(1, parts):
+            fh.seek(max(size * k // parts, cuts[-1] + 1))
+            fh.readline()  # to the next line start
+            while True:
+                at = fh.tell()
+                line = fh.readline()
+                if not line:
+                    at = size
+                    break
+                if is_record_start(line):
+                    break
+            if cuts[-1] < at < size:
+                cuts.append(at)
+    cuts.append(size)
+    result = []
+    lineno = 1
+    with open(path, "rb") as fh:
+        for start, end in zip(cuts, cuts[1:], strict=False):
+            result.append(Part(str(path), start, end, lineno))
+            fh.seek(start)
+            remaining = end - start
+            while remaining:
+                chunk = fh.read(min(remaining, 1 << 20))
+                lineno += chunk.count(b"\n")
+                remaining -= len(chunk)
+    return result
+
+
+def _run_part(
+    records_of: Callable[[Part, ImportReport], Iterator[dict[str, Any]]], part: Part,
+    out: str,
+) -> tuple[int, int, dict[str, int], dict[str, list[str]], dict[str, str]]:
+    """In a worker: parse one part into ``out``; return counts and the report's contents."""
+    report = ImportReport()
+    count = unparsed = 0
+    with open(out, "wb", buffering=1 << 20) as fh:
+        write, dumps = fh.write, orjson.dumps
+        opt = orjson.OPT_APPEND_NEWLINE
+        for rec in records_of(part, report):
+            write(dumps(rec, default=_fallback, option=opt))
+            count += 1
+            if rec.get("ev.event") == "unparsed":
+                unparsed += 1
+    return count, unparsed, dict(report.problems), report.details, report.assumptions
+
+
+def write_parts(
+    parts: list[Part],
+    records_of: Callable[[Part, ImportReport], Iterator[dict[str, Any]]],
+    writer: PoolWriter,
+    report: ImportReport,
+    jobs: int,
+) -> None:
+    """Parse ``parts`` with ``jobs`` processes and append their output to ``writer``."""
+    outs = [str(writer.pool / f".{writer.final.name}.part{i}.{os.getpid()}.tmp")
+            for i in range(len(parts))]
+    try:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as ex:
+            futures = [ex.submit(_run_part, records_of, part, out)
+                       for part, out in zip(parts, outs, strict=True)]
+            for future, out in zip(futures, outs, strict=True):
+                count, unparsed, problems, details, assumptions = future.result()
+                writer.append_file(out, count, unparsed)
+                for name, n in problems.items():
+                    for detail in details.get(name, [None]):
+                        report.problem(name, detail, count=0)
+                    report.problems[name] += n
+                for what, value in assumptions.items():
+                    report.assume(what, value)
+    finally:
+        for out in outs:
+            try:
+                os.unlink(out)
+            except FileNotFoundError:
+                pass
