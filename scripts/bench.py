@@ -35,10 +35,11 @@ sys.path.insert(0, str(ROOT))
 BENCH_DIR = Path(__file__).resolve().parent / "benches"
 
 
-def load_benches() -> tuple[dict, dict]:
-    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS) entries."""
+def load_benches() -> tuple[dict, dict, dict]:
+    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES) entries."""
     benches: dict = {}
     peers: dict = {}
+    sizes: dict = {}
     sys.path.insert(0, str(BENCH_DIR.parent))
     for path in sorted(BENCH_DIR.glob("*.py")):
         if path.name.startswith("_"):
@@ -46,10 +47,11 @@ def load_benches() -> tuple[dict, dict]:
         module = importlib.import_module(f"benches.{path.stem}")
         benches.update(module.BENCHES)
         peers.update(getattr(module, "PEERS", {}))
-    return benches, peers
+        sizes.update(getattr(module, "SIZES", {}))
+    return benches, peers, sizes
 
 
-BENCHES, PEERS = load_benches()
+BENCHES, PEERS, SIZES = load_benches()
 
 
 # ---------------------------------------------------------------------------------------
@@ -116,13 +118,14 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benches", nargs="*", default=list(BENCHES), choices=list(BENCHES))
-    parser.add_argument("--sizes", default="1e5,1e6",
-                        help="comma-separated input sizes in units (rows, lines)")
+    parser.add_argument("--sizes", default=None,
+                        help="comma-separated input sizes in units (rows, lines); default: "
+                        "each bench's SIZES, else 1e5,1e6")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", help="keep built inputs here (default: a temp dir)")
     parser.add_argument("--json", help="also write the results to this file")
     args = parser.parse_args()
-    sizes = [int(float(s)) for s in args.sizes.split(",")]
+    given = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else None
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="ev-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, medians of "
@@ -130,6 +133,7 @@ def main() -> None:
     results = []
     try:
         for bench in args.benches:
+            sizes = given or [int(n) for n in SIZES.get(bench, (1e5, 1e6))]
             results += run(bench, sizes, args.repeat, workdir)
     finally:
         if not args.workdir:
