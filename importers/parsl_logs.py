@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -204,7 +205,7 @@ DBM_MS = Variant(
 NAMED_MS = Variant(
     name="named-ms",
     pattern=_ISO_MS + r"""
-        \ (?P<logger>\S+):(?P<lineno>\d+)\ \[(?P<level>[A-Z]+)\]\ \ ?(?P<msg>.*)
+        \ (?P<logger>\S+):(?P<lineno>\d+)\ \[(?P<level>[A-Z]+)\]\ \ (?P<msg>.*)
     """,
     time_format=ISO_TIME,
     samples=(
@@ -219,6 +220,8 @@ NAMED_MS = Variant(
 
 # Every Parsl text format starts with a digit (an epoch or a date), so other lines (config
 # dumps, tracebacks) never reach the regexes.
+# The variants are mutually exclusive (named-ms wants two spaces after the level, dbm-ms
+# one and a [thread id]), so which one matched last never changes the result.
 LINES = LineTable("parsl-logs", [V2022, HTEX_INTERCHANGE_MS, HTEX_POOL_MS, DBM_MS, NAMED_MS],
                   first_chars="0123456789")
 
@@ -455,18 +458,20 @@ for _family in FAMILIES:
     )
 
 
-def message_keys(msg: str) -> tuple[str, dict[str, Any]]:
-    """The event name and keys a message implies (``"log"`` and ``{}`` for most)."""
+_NO_KEYS: Mapping[str, Any] = MappingProxyType({})
+
+
+def message_keys(msg: str) -> tuple[str, Mapping[str, Any]]:
+    """The event name and keys a message implies (``"log"`` and no keys for most)."""
     keys: dict[str, Any] = {}
     if msg.startswith(_SCALING_PREFIX):
         end = msg.find("] ", len(_SCALING_PREFIX))
         if end > 0:
             keys[EXECUTOR] = msg[len(_SCALING_PREFIX):end]
             msg = msg[end + 2:]
-    space = msg.find(" ")
-    routes = _ROUTES.get(msg[:space] if space > 0 else msg)
+    routes = _ROUTES.get(msg.partition(" ")[0])
     if routes is None:
-        return "log", keys
+        return "log", keys or _NO_KEYS
     for family, regex in routes:
         m = regex.match(msg)
         if m is None:
@@ -631,7 +636,25 @@ def _ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
     return times.parse(groups["time"]), groups["logger"], groups["level"], groups["msg"], fields
 
 
-_FIELDS_OF = {V2022.name: _v2022_fields}
+def _pool_ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
+    time, logger, lineno, pid, tname, level, msg = m.groups()
+    return times.parse(time), logger, level, msg, {
+        LINUX_PID: int(pid), "parsl.thread_name": tname, "parsl.logger_lineno": int(lineno)}
+
+
+def _interchange_ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
+    time, logger, lineno, pname, pid, tname, func, level, msg = m.groups()
+    return times.parse(time), logger, level, msg, {
+        LINUX_PID: int(pid), "parsl.process_name": pname, "parsl.thread_name": tname,
+        "parsl.logger_lineno": int(lineno), "parsl.func_name": func}
+
+
+# Positional builders for the variants (a groupdict per line costs more than the regex).
+_FIELDS_OF = {
+    V2022.name: _v2022_fields,
+    HTEX_POOL_MS.name: _pool_ms_fields,
+    HTEX_INTERCHANGE_MS.name: _interchange_ms_fields,
+}
 
 
 def _text_records(
@@ -645,6 +668,9 @@ def _text_records(
     """
     match = LINES.match
     first_chars = LINES.first_chars or ""
+    # Logs rarely change format mid-file: try the variant of the previous record first,
+    # without a call into the table.
+    last_variant, last_regex = V2022, LINES.compiled(V2022)
     levels = LEVELS
     fields_of = _FIELDS_OF
     keys_of = message_keys
@@ -656,7 +682,17 @@ def _text_records(
                                first_lineno=part.lineno))
     for start, lines, bad in blocks:
         for offset, text in enumerate(lines):
-            hit = match(text) if text and text[0] in first_chars else None
+            if text and text[0] in first_chars:
+                m = last_regex.match(text)
+                if m is not None:
+                    hit = (last_variant, m)
+                else:
+                    hit = match(text)
+                    if hit is not None:
+                        last_variant = hit[0]
+                        last_regex = LINES.compiled(last_variant)
+            else:
+                hit = None
             if hit is None:
                 if pending is not None and _is_text(text) and not _RECORD_START.match(text):
                     more.append(text)

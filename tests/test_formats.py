@@ -77,3 +77,13 @@ def test_local_times_parse_each_second_once_and_add_the_fraction() -> None:
         1795596111.5
     )
     assert len(times._cache) == 2
+
+
+@pytest.mark.parametrize("label,table,variant", VARIANTS, ids=[v[0] for v in VARIANTS])
+def test_no_other_variant_matches_a_sample(label, table, variant):
+    """Variants are mutually exclusive: the engine tries the last matching one first, so an
+    overlap would make the result depend on the previous line."""
+    for sample in variant.samples:
+        others = [v.name for v in table.variants
+                  if v is not variant and table.compiled(v).match(sample.line)]
+        assert others == [], f"{label}: {sample.line!r} also matches {others}"
