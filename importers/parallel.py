@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -27,7 +28,8 @@ SPLIT_MIN_BYTES = 32 << 20     # smaller files are not worth a process
 
 @dataclass(frozen=True)
 class Part:
-    """Bytes ``start``..``end`` of ``path``; its first line is line number ``lineno``."""
+    """A range of one input: bytes ``start``..``end`` of the file ``path`` (whose first
+    line is line number ``lineno``), or rowids ``start``..``end`` of the table ``path``."""
 
     path: str
     start: int
@@ -86,6 +88,17 @@ def _run_part(
     return count, unparsed, dict(report.problems), report.details, report.assumptions
 
 
+def _merge(result: tuple, out: str, writer: PoolWriter, report: ImportReport) -> None:
+    count, unparsed, problems, details, assumptions = result
+    writer.append_file(out, count, unparsed)
+    for name, n in problems.items():
+        for detail in details.get(name, [None]):
+            report.problem(name, detail, count=0)
+        report.problems[name] += n
+    for what, value in assumptions.items():
+        report.assume(what, value)
+
+
 def write_parts(
     parts: list[Part],
     records_of: Callable[[Part, ImportReport], Iterator[dict[str, Any]]],
@@ -96,19 +109,22 @@ def write_parts(
     """Parse ``parts`` with ``jobs`` processes and append their output to ``writer``."""
     outs = [str(writer.pool / f".{writer.final.name}.part{i}.{os.getpid()}.tmp")
             for i in range(len(parts))]
+    done = 0
     try:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("forkserver")) as ex:
-            futures = [ex.submit(_run_part, records_of, part, out)
-                       for part, out in zip(parts, outs, strict=True)]
-            for future, out in zip(futures, outs, strict=True):
-                count, unparsed, problems, details, assumptions = future.result()
-                writer.append_file(out, count, unparsed)
-                for name, n in problems.items():
-                    for detail in details.get(name, [None]):
-                        report.problem(name, detail, count=0)
-                    report.problems[name] += n
-                for what, value in assumptions.items():
-                    report.assume(what, value)
+        try:
+            # fork: the workers inherit the loaded modules (no re-import of __main__, which
+            # may be a notebook or stdin); the CLI has no other threads at this point.
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as ex:
+                futures = [ex.submit(_run_part, records_of, part, out)
+                           for part, out in zip(parts, outs, strict=True)]
+                for future, out in zip(futures, outs, strict=True):
+                    _merge(future.result(), out, writer, report)
+                    done += 1
+        except (BrokenProcessPool, OSError):
+            # No worker processes here (a sandbox, a memory limit): finish in this process.
+            report.assume("parallel", "worker processes failed; finished in one process")
+        for part, out in list(zip(parts, outs, strict=True))[done:]:
+            _merge(_run_part(records_of, part, out), out, writer, report)
     finally:
         for out in outs:
             try:

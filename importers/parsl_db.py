@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from string import Formatter
 from typing import Any
@@ -34,6 +35,8 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from .errors import InputLocked, UnusableInput
+from .parallel import Part, write_parts
+from .pool import PoolWriter
 from .record import (
     CREATED,
     EVENT,
@@ -609,12 +612,17 @@ def read(
     report: ImportReport | None = None,
     lock_timeout: float = 5.0,
     batch_rows: int = BATCH_ROWS,
+    skip: Collection[str] = (),
+    include_unknown: bool = True,
+    only: str | None = None,
+    rowids: tuple[int, int] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield the events of one Parsl monitoring DB, table by table, streamed.
 
     Raises :class:`UnusableInput` / :class:`InputLocked` before the first record when the file
     cannot be used at all; a table that breaks mid-read (a truncated copy) is counted as
-    ``UnreadableTable`` in ``report`` and the other tables are still read.
+    ``UnreadableTable`` in ``report`` and the other tables are still read. ``skip``, ``only``
+    and ``rowids`` (an inclusive range of ``only``) let :func:`write_to` share tables out.
     """
     report = report if report is not None else ImportReport()
     db_path = resolve_db_path(path)
@@ -622,7 +630,7 @@ def read(
     report.assume("zone", zone_label)
     converter = NaiveTimeConverter(zone)
     origin = str(db_path)
-    short = missing_bytes(db_path)
+    short = missing_bytes(db_path) if rowids is None else 0
     if short:
         report.problem(TRUNCATED_INPUT, f"{db_path.name} lacks its last {short} bytes")
     engine = _engine(db_path, lock_timeout)
@@ -640,22 +648,28 @@ def read(
                     "not a Parsl monitoring DB", str(db_path),
                     f"found {found}; expected tables such as workflow, task, try, status",
                 )
-            unknown = [t for t in names if t not in FORMATS_BY_TABLE]
+            unknown = [t for t in names if t not in FORMATS_BY_TABLE] if include_unknown \
+                else []
             # The hot loop reads through the driver's own cursor: SQLAlchemy reflected the
             # schema and wrote the SELECT; per-row Result machinery would only cost time.
             cursor_of = conn.connection.driver_connection.execute
-            yielded_any = False
+            yielded_any = only is not None  # a part of a table: the caller judges the whole
+            where = "" if rowids is None else f" WHERE rowid BETWEEN {rowids[0]} AND {rowids[1]}"
             for table_name in known + unknown:
+                if table_name in skip or (only is not None and table_name != only):
+                    continue
                 try:
                     table = sa.Table(table_name, sa.MetaData(), autoload_with=conn)
                 except sa_exc.DBAPIError as exc:
                     report.problem(UNREADABLE_TABLE, f"{table_name}: {getattr(exc, 'orig', exc)}")
                     continue
                 plan = _plan(table, converter, conn.dialect)
-                if table_name in unknown:
-                    report.problem(UNKNOWN_TABLE, table_name)
-                for column in plan.unknown_columns:
-                    report.problem(UNKNOWN_COLUMN, f"{table_name}.{column}")
+                if rowids is None:
+                    if table_name in unknown:
+                        report.problem(UNKNOWN_TABLE, table_name)
+                    for column in plan.unknown_columns:
+                        report.problem(UNKNOWN_COLUMN, f"{table_name}.{column}")
+                plan.sql += where
                 count = 0
                 try:
                     cursor = cursor_of(plan.sql)
@@ -681,3 +695,69 @@ def read(
                 )
     finally:
         engine.dispose()
+
+
+# Tables of at least this many rows are shared out between processes by rowid range.
+PARALLEL_MIN_ROWS = 200_000
+
+
+def _table_part(db: str, table: str, tz: str | None, lock_timeout: float, part: Part,
+                report: ImportReport) -> Iterator[dict[str, Any]]:
+    yield from read(db, tz=tz, report=report, lock_timeout=lock_timeout, only=table,
+                    rowids=(part.start, part.end))
+
+
+def write_to(
+    writer: PoolWriter,
+    path: str | os.PathLike,
+    *,
+    tz: str | None = None,
+    report: ImportReport,
+    lock_timeout: float = 5.0,
+    jobs: int = 1,
+) -> None:
+    """What ``writer.write_all(read(...))`` does, with big tables (``PARALLEL_MIN_ROWS``)
+    cut into rowid ranges and converted by ``jobs`` processes, in the same order."""
+    db_path = resolve_db_path(path)
+    big: dict[str, tuple[int, int]] = {}
+    if jobs > 1:
+        try:
+            conn = sqlite3.connect(f"file:{pathname2url(str(db_path.resolve()))}?mode=ro",
+                                   uri=True, timeout=lock_timeout)
+            try:
+                for table in FORMATS_BY_TABLE:
+                    try:
+                        lo, hi, n = conn.execute(
+                            f'SELECT min(rowid), max(rowid), count(*) FROM "{table}"').fetchone()
+                    except sqlite3.DatabaseError:
+                        continue
+                    if n >= PARALLEL_MIN_ROWS:
+                        big[table] = (lo, hi)
+            finally:
+                conn.close()
+        except sqlite3.DatabaseError:
+            big = {}
+    if not big:
+        writer.write_all(read(db_path, tz=tz, report=report, lock_timeout=lock_timeout))
+        return
+    # Table by table in read()'s order, so the output is the sequential one, byte for byte.
+    order = list(FORMATS_BY_TABLE)
+    small_before: list[str] = []
+    for table in order:
+        if table not in big:
+            small_before.append(table)
+            continue
+        if small_before:
+            writer.write_all(read(db_path, tz=tz, report=report, lock_timeout=lock_timeout,
+                                  skip=[t for t in order if t not in small_before],
+                                  include_unknown=False))
+            small_before = []
+        lo, hi = big[table]
+        step = (hi - lo) // (jobs * 2) + 1
+        parts = [Part(table, start, min(start + step - 1, hi), 0)
+                 for start in range(lo, hi + 1, step)]
+        write_parts(parts, partial(_table_part, str(db_path), table, tz, lock_timeout),
+                    writer, report, jobs)
+    # the known tables after the last big one, then every table we do not know
+    writer.write_all(read(db_path, tz=tz, report=report, lock_timeout=lock_timeout,
+                          skip=[t for t in order if t not in small_before]))

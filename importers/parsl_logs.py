@@ -37,6 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
+from itertools import groupby
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -1025,13 +1026,17 @@ def write_to(
     big = [j for j in planned if jobs > 1 and j.kind == "text"
            and _size(j.path) >= SPLIT_MIN_BYTES]
     zones_used: set[str] = set()
-    writer.write_all(rec for job in planned if job not in big
-                     for rec in records_of(job, report, zones_used=zones_used))
+    # File by file in plan order, so the output is the sequential one, byte for byte.
+    for is_big, group in groupby(planned, key=lambda job: job in big):
+        if is_big:
+            for job in group:
+                parts = split_points(job.path, jobs * 2, _is_record_start)
+                write_parts(parts, partial(_part_records, job), writer, report, jobs)
+        else:
+            writer.write_all(rec for job in group
+                             for rec in records_of(job, report, zones_used=zones_used))
     if zones_used:
         report.assume("zone of ms-format logs", "; ".join(sorted(zones_used)))
-    for job in big:
-        parts = split_points(job.path, jobs * 2, _is_record_start)
-        write_parts(parts, partial(_part_records, job), writer, report, jobs)
 
 
 def sniff(head: bytes) -> bool:

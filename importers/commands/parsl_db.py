@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 
 from .. import parsl_db
 from ..cli import run_import
@@ -22,9 +23,9 @@ def cmd_parsl_db(args: argparse.Namespace) -> int:
         parsl_db.SOURCE_NAME,
         [db],
         {"tz": args.tz},
-        lambda report: parsl_db.read(
-            db, tz=args.tz, report=report, lock_timeout=args.lock_timeout
-        ),
+        fill=lambda writer, report: parsl_db.write_to(
+            writer, db, tz=args.tz, report=report, lock_timeout=args.lock_timeout,
+            jobs=args.jobs),
     )
 
 
@@ -43,5 +44,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         default=5.0,
         metavar="S",
         help="seconds to wait for a writer's lock before giving up (default 5)",
+    )
+    p.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+        help=f"processes for tables of {parsl_db.PARALLEL_MIN_ROWS:,} rows or more "
+        "(default: all cores)",
     )
     p.set_defaults(run=cmd_parsl_db)
