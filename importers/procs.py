@@ -505,7 +505,27 @@ def _rows(path: Path, report: ImportReport, origin: str) -> Iterator[_Row | tupl
     with open(path, "rb") as fh:
         for lineno, line in enumerate(fh, 1):
             text = _decode(line, report, origin).rstrip("\r\n")
-            if not text.strip():
+            # the hot path first: a row of the format the last header announced
+            m = pattern.match(text) if pattern is not None else None
+            if m:
+                if pending is not None:
+                    yield pending
+                    pending = None
+                g = m.groupdict()
+                if current.event == EVENT_EXIT:
+                    event, fields = _exit_fields(m)
+                else:
+                    event, fields = _exec_fields(m, current.name)
+                fields[TOOL_TIME] = " ".join(
+                    g[k] for k in ("tod", "elapsed_s", "elapsed_ms") if g.get(k))
+                row = _Row(lineno, text, current.name, event, fields, _clock_of(g, utc))
+                if current.continues:
+                    pending = row
+                else:
+                    yield row
+                after_blank = False
+                continue
+            if not text or text.isspace():
                 if pending is not None:
                     yield pending
                     pending = None
@@ -534,25 +554,6 @@ def _rows(path: Path, report: ImportReport, origin: str) -> Iterator[_Row | tupl
                 current = variant
                 pattern = variant.row_pattern(header)
                 utc = (header.groupdict().get("zone") or "").upper() == "UTC"
-                after_blank = False
-                continue
-            m = pattern.match(text) if pattern is not None else None
-            if m:
-                if pending is not None:
-                    yield pending
-                    pending = None
-                g = m.groupdict()
-                if current.event == EVENT_EXIT:
-                    event, fields = _exit_fields(m)
-                else:
-                    event, fields = _exec_fields(m, current.name)
-                fields[TOOL_TIME] = " ".join(
-                    g[k] for k in ("tod", "elapsed_s", "elapsed_ms") if g.get(k))
-                row = _Row(lineno, text, current.name, event, fields, _clock_of(g, utc))
-                if current.continues:
-                    pending = row
-                else:
-                    yield row
                 after_blank = False
                 continue
             if TOOL_MESSAGES.match(text):
@@ -602,8 +603,9 @@ def _scan(path: Path, origin: str) -> _Extent:
     return extent
 
 
-def _sniff(path: Path) -> bool:
-    """True when the first lines hold something one of our formats recognises."""
+def _sniff(path: Path) -> str | None:
+    """``"json"`` or ``"text"`` when the first lines hold something one of our formats
+    recognises, else None."""
     with open(path, "rb") as fh:
         for _ in range(SNIFF_LINES):
             line = fh.readline()
@@ -611,10 +613,10 @@ def _sniff(path: Path) -> bool:
                 break
             text = line.decode("utf-8", "replace").rstrip("\r\n")
             if text.startswith('{"type"'):
-                return True
+                return "json"
             if any(v.header.match(text) for v in VARIANTS):
-                return True
-    return False
+                return "text"
+    return None
 
 
 def _describe(event: str, fields: dict[str, Any]) -> str:
@@ -685,7 +687,8 @@ def read(
             report.problem(UNREADABLE_FILE, f"{origin}: {why}")
             continue
         extent = None
-        if start_epoch is None or boot_epoch is None:
+        # the mtime fallback needs the file's last relative time: one more cheap pass
+        if start_epoch is None or (boot_epoch is None and recognised == "json"):
             extent = _scan(path, origin)
         clock = _Clock(start=start_epoch, boot_time=boot_epoch, zone=zone,
                        zone_label=zone_label, mtime=mtime, extent=extent,
@@ -724,6 +727,7 @@ def _records(path: Path, origin: str, clock: _Clock, host: str | None,
             fields[LINUX_HOSTNAME] = host
         level = "INFO"
         if row.event in (EVENT_EXEC_FAILED, EVENT_LOST) or (
+                row.event == EVENT_EXIT and (fields.get(EXIT_CODE) or EXIT_SIGNAL in fields)) or (
                 row.event == EVENT_TOOL_MESSAGE and row.raw.startswith(("ERROR", "WARNING"))):
             level = "WARNING"
         yield record(

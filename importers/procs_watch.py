@@ -165,12 +165,29 @@ def monotonic_offset(samples: int = 7) -> float:
     return best[1] / 1e9
 
 
+def _slurp(path: str) -> bytes | None:
+    """A small /proc file's bytes, or None when the process is gone.
+
+    os.open/os.read rather than open(): no buffered-reader objects on the hot path (a
+    burst of short processes is thousands of these a second, and a process that lives a
+    millisecond is gone if we dawdle).
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        return os.read(fd, 8192)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
 def read_stat(pid: int) -> tuple[str, int, int, int, int] | None:
     """``/proc/PID/stat`` -> (comm, ppid, start ticks, utime ticks, stime ticks) or None."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            data = fh.read()
-    except OSError:
+    data = _slurp(f"/proc/{pid}/stat")
+    if not data:
         return None
     left, right = data.find(b"("), data.rfind(b")")
     rest = data[right + 2:].split()
@@ -181,31 +198,37 @@ def read_stat(pid: int) -> tuple[str, int, int, int, int] | None:
         return None
 
 
-def read_uid(pid: int) -> int | None:
-    try:
-        with open(f"/proc/{pid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"Uid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
+def _status_field(pid: int, name: bytes) -> int | None:
+    data = _slurp(f"/proc/{pid}/status")
+    if not data:
         return None
-    return None
+    at = data.find(b"\n" + name)
+    if at < 0:
+        return None
+    try:
+        return int(data[at + len(name) + 1:data.index(b"\n", at + 1)].split()[0])
+    except (ValueError, IndexError):
+        return None
 
 
-def read_exec_info(pid: int) -> dict[str, Any] | None:
-    """exe, argv, comm... of a process that just exec'd; the exe first (it goes first)."""
+def read_uid(pid: int) -> int | None:
+    """The real uid (``Uid:`` in /proc/PID/status)."""
+    return _status_field(pid, b"Uid:")
+
+
+def read_exec_info(pid: int) -> dict[str, Any]:
+    """exe, argv, uid of a process that just exec'd; the exe first (it goes first)."""
     info: dict[str, Any] = {}
     try:
         info[EXE] = os.readlink(f"/proc/{pid}/exe")
     except OSError:
         pass
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            raw = fh.read()
-        if raw:
-            info[ARGV] = [a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0")]
-    except OSError:
-        pass
+    raw = _slurp(f"/proc/{pid}/cmdline")
+    if raw:
+        if len(raw) == 8192:   # a long command line: the rest, rarely needed
+            with open(f"/proc/{pid}/cmdline", "rb") as fh:
+                raw = fh.read()
+        info[ARGV] = [a.decode("utf-8", "replace") for a in raw.rstrip(b"\0").split(b"\0")]
     uid = read_uid(pid)
     if uid is not None:
         info[UID] = uid
@@ -447,14 +470,7 @@ class Tracker:
 
 
 def _tgid_of(tid: int) -> int | None:
-    try:
-        with open(f"/proc/{tid}/status", "rb") as fh:
-            for line in fh:
-                if line.startswith(b"Tgid:"):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
+    return _status_field(tid, b"Tgid:")
 
 
 # ---------------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import UnusableInput
-from .lineformat import LineTable, LocalTimes, Sample, Variant, read_lines
+from .lineformat import LineTable, LocalTimes, Sample, Variant, read_line_blocks
 from .record import (
     CREATED,
     EVENT,
@@ -86,6 +86,7 @@ INVALID_UTF8_KEY = "ev.invalid_utf8"
 ROLES = {"M": "master", "S": "replica", "C": "child", "X": "sentinel"}
 LEVEL_TOKENS = {".": "DEBUG", "-": "VERBOSE", "*": "INFO", "#": "WARNING"}
 LEVELNOS = {"DEBUG": 10, "VERBOSE": 15, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+LEVEL_INFO = {token: (name, LEVELNOS[name]) for token, name in LEVEL_TOKENS.items()}
 
 TIME_V3 = "%d %b %Y %H:%M:%S.%f"
 TIME_NOYEAR = "%d %b %H:%M:%S.%f"
@@ -216,6 +217,10 @@ LINES = LineTable(
 TIMED = (V3, V3_NOYEAR, V2)
 
 
+def _is_timed(variant: Variant) -> bool:
+    return variant is V3 or variant is V3_NOYEAR or variant is V2
+
+
 # ---------------------------------------------------------------------------------------
 # Message families: the text after the prefix. Each is a variant with real samples (the
 # message part of fixture lines), the event it becomes, and constant keys it adds.
@@ -253,6 +258,31 @@ _SENT_INSTANCE = (r"(?P<instance_type>slave|replica|sentinel)\ (?P<instance_name
                   r"(?P<instance_ip>\S+)\ (?P<instance_port>\d+)\ @\ (?P<master_name>\S+)\ "
                   r"(?P<master_ip>\S+)\ (?P<master_port>\d+)")
 
+# Redis' CLIENT LIST text of the client that asked (real lines, long: quoted once here).
+_CLOSED_INFO = (
+    "id=3 addr=127.0.0.1:59762 laddr=127.0.0.1:61101 fd=7 name= age=0 "
+    "idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 qbuf=0 "
+    "qbuf-free=20474 argv-mem=0 multi-mem=0 rbs=16384 rbp=7 obl=0 oll=0 "
+    "omem=0 tot-mem=37632 events=r cmd=ping user=default redir=-1 resp=2"
+)
+_MASTER_MODE_INFO = (
+    "id=6 addr=127.0.0.1:33505 fd=6 name=sentinel-0ec608bb-cmd age=4 "
+    "idle=0 flags=x db=0 sub=0 psub=0 multi=3 qbuf=134 qbuf-free=32634 "
+    "obl=36 oll=0 omem=0 events=r cmd=exec"
+)
+_SLAVE_OF_INFO = (
+    "id=5 addr=127.0.0.1:47989 fd=5 name=sentinel-0ec608bb-cmd age=10 "
+    "idle=0 flags=x db=0 sub=0 psub=0 multi=3 qbuf=0 qbuf-free=32768 "
+    "obl=36 oll=0 omem=0 events=r cmd=exec"
+)
+_REPLICAOF_INFO = (
+    "id=6 addr=127.0.0.1:59924 laddr=127.0.0.1:61105 fd=7 "
+    "name=sentinel-104f02bd-cmd age=10 idle=0 flags=x db=0 sub=0 psub=0 "
+    "ssub=0 multi=4 qbuf=197 qbuf-free=20277 argv-mem=4 multi-mem=178 "
+    "rbs=1024 rbp=1024 obl=45 oll=0 omem=0 tot-mem=22574 events=r cmd=exec "
+    "user=default redir=-1 resp=2"
+)
+
 MESSAGES: tuple[Message, ...] = (
     # -- startup and identity
     _m("server_start", "starting", r"oO0OoO0OoO0Oo\ Redis\ is\ starting\ oO0OoO0OoO0Oo$",
@@ -287,9 +317,7 @@ MESSAGES: tuple[Message, ...] = (
     _m("client_closed", "closed", r"Client\ closed\ connection$",
        ("Client closed connection", {})),
     _m("client_closed", "closed-info", r"Client\ closed\ connection\ (?P<client_info>id=.*)$",
-       ("Client closed connection id=3 addr=127.0.0.1:59762 laddr=127.0.0.1:61101 fd=7 name= "
-        "age=0", {"client_info": "id=3 addr=127.0.0.1:59762 laddr=127.0.0.1:61101 fd=7 name= "
-                                 "age=0"})),
+       ("Client closed connection " + _CLOSED_INFO, {"client_info": _CLOSED_INFO})),
     _m("clients_stats", "clients-connected",
        r"(?P<connected_clients>\d+)\ clients\ connected\ \((?P<connected_replicas>\d+)\ "
        r"(?:slaves|replicas)\),\ (?P<used_memory>\d+)\ bytes\ in\ use$",
@@ -385,9 +413,8 @@ MESSAGES: tuple[Message, ...] = (
        ("MASTER MODE enabled (user request)", {}), fields={"redis.new_role": "master"}),
     _m("role_change", "master-mode-from",
        r"MASTER\ MODE\ enabled\ \(user\ request\ from\ '(?P<client_info>.*)'\)$",
-       ("MASTER MODE enabled (user request from 'id=6 addr=127.0.0.1:33505 fd=6 "
-        "name=sentinel-0ec608bb-cmd age=4')",
-        {"client_info": "id=6 addr=127.0.0.1:33505 fd=6 name=sentinel-0ec608bb-cmd age=4"}),
+       (f"MASTER MODE enabled (user request from '{_MASTER_MODE_INFO}')",
+        {"client_info": _MASTER_MODE_INFO}),
        fields={"redis.new_role": "master"}),
     _m("role_change", "slave-of",
        r"SLAVE\ OF\ " + _ADDR.format("master_addr") + r"\ enabled\ \(user\ request\)$",
@@ -396,15 +423,10 @@ MESSAGES: tuple[Message, ...] = (
     _m("role_change", "slave-of-from",
        r"(?:SLAVE\ OF|REPLICAOF)\ " + _ADDR.format("master_addr")
        + r"\ enabled\ \(user\ request\ from\ '(?P<client_info>.*)'\)$",
-       ("SLAVE OF 127.0.0.1:61131 enabled (user request from 'id=5 addr=127.0.0.1:47989 fd=5 "
-        "name=sentinel-0ec608bb-cmd age=10')",
-        {"master_addr": "127.0.0.1:61131",
-         "client_info": "id=5 addr=127.0.0.1:47989 fd=5 name=sentinel-0ec608bb-cmd age=10"}),
-       ("REPLICAOF 127.0.0.1:61106 enabled (user request from 'id=6 addr=127.0.0.1:59924 "
-        "laddr=127.0.0.1:61105 fd=7 name=sentinel-104f02bd-cmd age=10')",
-        {"master_addr": "127.0.0.1:61106",
-         "client_info": "id=6 addr=127.0.0.1:59924 laddr=127.0.0.1:61105 fd=7 "
-                        "name=sentinel-104f02bd-cmd age=10"}),
+       (f"SLAVE OF 127.0.0.1:61131 enabled (user request from '{_SLAVE_OF_INFO}')",
+        {"master_addr": "127.0.0.1:61131", "client_info": _SLAVE_OF_INFO}),
+       (f"REPLICAOF 127.0.0.1:61106 enabled (user request from '{_REPLICAOF_INFO}')",
+        {"master_addr": "127.0.0.1:61106", "client_info": _REPLICAOF_INFO}),
        fields={"redis.new_role": "replica"}),
     _m("replid_change", "secondary-replid",
        r"Setting\ secondary\ replication\ ID\ to\ (?P<replid2>[0-9a-f]+),\ valid\ up\ to\ "
@@ -480,21 +502,21 @@ MESSAGES: tuple[Message, ...] = (
        ("Sentinel is now ready to exit, bye bye...", {})),
     # -- sentinel events: "+event <instance> [detail]" (sentinel.c sentinelEvent)
     _m("sentinel_event", "sentinel-master",
-       r"(?P<sentinel_event>[+-][a-z][\w-]*)\ " + _SENT_MASTER + r"\ ?(?P<detail>.*)$",
+       r"(?P<sentinel_event>[+-][a-z][\w-]*)\ " + _SENT_MASTER + r"\ ?(?P<sentinel_detail>.*)$",
        ("+sdown master mymaster 127.0.0.1 61118",
         {"sentinel_event": "+sdown", "master_name": "mymaster", "master_ip": "127.0.0.1",
-         "master_port": "61118", "detail": ""}),
+         "master_port": "61118", "sentinel_detail": ""}),
        ("+odown master mymaster 127.0.0.1 61118 #quorum 1/1",
         {"sentinel_event": "+odown", "master_name": "mymaster", "master_ip": "127.0.0.1",
-         "master_port": "61118", "detail": "#quorum 1/1"}),
+         "master_port": "61118", "sentinel_detail": "#quorum 1/1"}),
        fields={"redis.instance_type": "master"}),
     _m("sentinel_event", "sentinel-instance",
-       r"(?P<sentinel_event>[+-][a-z][\w-]*)\ " + _SENT_INSTANCE + r"\ ?(?P<detail>.*)$",
+       r"(?P<sentinel_event>[+-][a-z][\w-]*)\ " + _SENT_INSTANCE + r"\ ?(?P<sentinel_detail>.*)$",
        ("+promoted-slave slave 127.0.0.1:61119 127.0.0.1 61119 @ mymaster 127.0.0.1 61118",
         {"sentinel_event": "+promoted-slave", "instance_type": "slave",
          "instance_name": "127.0.0.1:61119", "instance_ip": "127.0.0.1",
          "instance_port": "61119", "master_name": "mymaster", "master_ip": "127.0.0.1",
-         "master_port": "61118", "detail": ""})),
+         "master_port": "61118", "sentinel_detail": ""})),
     _m("sentinel_event", "sentinel-switch-master",
        r"(?P<sentinel_event>\+switch-master)\ (?P<master_name>\S+)\ (?P<old_master_ip>\S+)\ "
        r"(?P<old_master_port>\d+)\ (?P<master_ip>\S+)\ (?P<master_port>\d+)$",
@@ -673,7 +695,7 @@ def _crash_fields(lines: list[str]) -> dict[str, Any]:
     for line in lines:
         body = line
         hit = LINES.match(line)
-        if hit is not None and hit[0] in TIMED:
+        if hit is not None and _is_timed(hit[0]):
             body = hit[1].group("message").strip()
         for regex, keys in _CRASH_FACTS:
             m = regex.search(body)
@@ -790,6 +812,8 @@ class _Years:
             return False
         expected = _year_near(year, month, self.month)
         if expected == self.year:
+            if self.source == "file mtime":
+                self.source = "file mtime, confirmed by an absolute time in the file"
             return False
         self.year = expected
         self.source = "neighbouring absolute times"
@@ -839,7 +863,6 @@ def _year_near(year: int, month: int, other_month: int) -> int:
 # ---------------------------------------------------------------------------------------
 # Reading
 
-
 def check_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
     """The files to read, each checked to exist, be a file and look like a Redis log.
 
@@ -882,8 +905,6 @@ def check_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
 
 def looks_like_redis(head: bytes) -> bool:
     """True when some line of ``head`` matches a line variant (prefix, block start)."""
-    if b"\x00" in head:
-        return False
     lines = head.split(b"\n")
     if len(head) == SNIFF_BYTES and len(lines) > 1:
         lines = lines[:-1]                     # the last one may be cut
@@ -1005,124 +1026,145 @@ class _FileReader:
         classify_ = classify
         v3, v3n, v2 = V3, V3_NOYEAR, V2
         roles = ROLES
-        level_names = LEVEL_TOKENS
-        levelnos = LEVELNOS
+        level_info = LEVEL_INFO
+        relating = RELATING
         known_roles = self.roles
         children = self.children
-        v3_time = self._v3_time
-        noyear_time = self._noyear_time
+        pending = self.pending
+        held = self.held
+        v3_cache = self._v3_cache
+        noyear_cache = self._noyear_cache
         block: _Block | None = None
         # The hot path: the timed variant that matched last, tried directly; the table's
         # own match (every variant, most recent first) only when it fails.
         fast_variant = V3
         fast = LINES.compiled(V3).match
-        for lineno, text, invalid in read_lines(self.path, self.report):
-            if block is not None:
-                consumed, done = self._feed(block, lineno, text)
-                if invalid and consumed:
-                    block.invalid_utf8 = True
-                if done:
-                    yield from self._emit(self._block_record(block))
-                    block = None
-                if consumed:
+        fast_name = V3.name
+        for first, lines, bad in read_line_blocks(self.path, self.report):
+            for lineno, text in enumerate(lines, first):
+                invalid = bool(bad) and lineno - first in bad
+                if block is not None:
+                    consumed, done = self._feed(block, lineno, text)
+                    if invalid and consumed:
+                        block.invalid_utf8 = True
+                    if done:
+                        yield from self._emit(self._block_record(block))
+                        block = None
+                    if consumed:
+                        continue
+                m = fast(text)
+                if m is not None:
+                    variant = fast_variant
+                else:
+                    hit = match(text)
+                    if hit is not None:
+                        variant, m = hit
+                        if _is_timed(variant):
+                            fast_variant, fast = variant, LINES.compiled(variant).match
+                            fast_name = variant.name
+                if m is None:
+                    if not text.strip():
+                        pending.append((lineno, text, None))
+                        continue
+                    yield from self._flush_pending()
+                    self.report.problem(UNPARSED_LINE, self.path.name)
+                    yield from self._emit(unparsed(
+                        text, source=SOURCE_NAME, origin=origin, name=RECORD_NAME,
+                        reason=f"no format matched: {LINES.tried}", created=self.last_created,
+                        lineno=lineno, fields={INVALID_UTF8_KEY: True if invalid else None},
+                    ), timed=False)
                     continue
-            m = fast(text)
-            if m is not None:
-                variant = fast_variant
-            else:
-                hit = match(text)
-                if hit is not None:
-                    variant, m = hit
-                    if variant in TIMED:
-                        fast_variant, fast = variant, LINES.compiled(variant).match
-            if m is None:
-                if not text.strip():
-                    self.pending.append((lineno, text, None))
+                if variant is v3 or variant is v3n or variant is v2:
+                    if variant is v3:
+                        pid_text, rc, time_text, level, message = m.groups()
+                        created = v3_cache.get(time_text[:-4])
+                        if created is None:
+                            created = self._v3_time(time_text)
+                        else:
+                            created += int(time_text[-3:]) / 1000
+                    else:
+                        if variant is v2:
+                            pid_text, time_text, level, message = m.groups()
+                            rc = None
+                        else:
+                            pid_text, rc, time_text, level, message = m.groups()
+                        created = noyear_cache.get(time_text[:-4])
+                        if created is None:
+                            created = self._noyear_time(time_text)
+                        else:
+                            created += int(time_text[-3:]) / 1000
+                    pid = int(pid_text)
+                    if rc is None:
+                        role = known_roles.get(pid)
+                        if role == "child" and pid not in children:
+                            role = None
+                    else:
+                        role = roles[rc] if rc != "C" else self._child_role(pid, message)
+                        known_roles[pid] = role
+                    levelname, levelno = level_info[level]
+                    hit = classify_(message)
+                    if hit is None:
+                        event = "log"
+                        fields = None
+                    else:
+                        family, fields = hit
+                        event = family.event
+                        if family.level:
+                            levelname = family.level
+                            levelno = LEVELNOS[levelname]
+                    rec = {
+                        CREATED: created,
+                        FORMATTED: message,
+                        NAME: RECORD_NAME,
+                        LEVELNAME: levelname,
+                        LEVELNO: levelno,
+                        SOURCE: SOURCE_NAME,
+                        ORIGIN: origin,
+                        EVENT: event,
+                        LINENO: lineno,
+                        FORMAT: fast_name if variant is fast_variant else variant.name,
+                        LINUX_PID: pid,
+                        LEVEL_CHAR: level,
+                    }
+                    if role is not None:
+                        rec[ROLE] = role
+                        if role == "child" and pid in children:
+                            rec[PARENT_PID] = children[pid]
+                    if rc is not None:
+                        rec[ROLE_CHAR] = rc
+                    if invalid:
+                        rec[INVALID_UTF8_KEY] = True
+                    if fields:
+                        rec.update(fields)
+                    if event in relating:
+                        self._relate(event, pid, rec)
+                    if created is None:
+                        self._bad_time(rec, time_text)
+                    else:
+                        self.last_created = created
+                    if not message:
+                        # "# " alone: 2.x starts its bug report so; hold it to see what follows
+                        pending.append((lineno, text, rec))
+                        continue
+                    if pending or held or role is None and rc is not None:
+                        yield from self._flush_pending()
+                        yield from self._emit(rec)
+                    else:
+                        yield rec
+                    continue
+                # the rare shapes
+                if variant is CRASH or variant is CONFIG_ERROR:
+                    kind = "crash" if variant is CRASH else "config"
+                    block = self._open_block(kind, lineno, text)
                     continue
                 yield from self._flush_pending()
-                self.report.problem(UNPARSED_LINE, self.path.name)
-                yield from self._emit(unparsed(
-                    text, source=SOURCE_NAME, origin=origin, name=RECORD_NAME,
-                    reason=f"no format matched: {LINES.tried}", created=self.last_created,
-                    lineno=lineno, fields={INVALID_UTF8_KEY: True if invalid else None},
-                ), timed=False)
-                continue
-            if variant is v3 or variant is v3n or variant is v2:
-                if variant is v2:
-                    pid_text, time_text, level, message = m.groups()
-                    rc = None
-                    created = noyear_time(time_text)
-                    pid = int(pid_text)
-                    role = known_roles.get(pid)
-                    if role == "child" and pid not in children:
-                        role = None
-                else:
-                    pid_text, rc, time_text, level, message = m.groups()
-                    created = v3_time(time_text) if variant is v3 else noyear_time(time_text)
-                    pid = int(pid_text)
-                    role = roles[rc] if rc != "C" else self._child_role(pid, message)
-                    known_roles[pid] = role
-                levelname = level_names[level]
-                hit = classify_(message)
-                if hit is None:
-                    event, fields = "log", None
-                else:
-                    family, fields = hit
-                    event = family.event
-                    if family.level:
-                        levelname = family.level
-                rec = {
-                    CREATED: created,
-                    FORMATTED: message,
-                    NAME: RECORD_NAME,
-                    LEVELNAME: levelname,
-                    LEVELNO: levelnos[levelname],
-                    SOURCE: SOURCE_NAME,
-                    ORIGIN: origin,
-                    EVENT: event,
-                    LINENO: lineno,
-                    FORMAT: variant.name,
-                    LINUX_PID: pid,
-                    LEVEL_CHAR: level,
-                }
-                if role is not None:
-                    rec[ROLE] = role
-                    if role == "child" and pid in children:
-                        rec[PARENT_PID] = children[pid]
-                if rc is not None:
-                    rec[ROLE_CHAR] = rc
-                if invalid:
-                    rec[INVALID_UTF8_KEY] = True
-                if fields:
-                    rec.update(fields)
-                if event in RELATING:
-                    self._relate(event, pid, rec)
-                if created is None:
-                    self._bad_time(rec, time_text)
-                else:
-                    self.last_created = created
-                if not message:
-                    # "# " alone: 2.x starts its bug report so; hold it to see what follows
-                    self.pending.append((lineno, text, rec))
+                if variant is LOGO:
+                    block = _Block("banner", lineno, [text])
                     continue
-                if self.pending or self.held or role is None and rc is not None:
-                    yield from self._flush_pending()
-                    yield from self._emit(rec)
-                else:
-                    yield rec
-                continue
-            # the rare shapes
-            if variant is CRASH or variant is CONFIG_ERROR:
-                block = self._open_block("crash" if variant is CRASH else "config", lineno, text)
-                continue
-            yield from self._flush_pending()
-            if variant is LOGO:
-                block = _Block("banner", lineno, [text])
-                continue
-            if variant is SIG or variant is SIG_V2:
-                yield from self._emit(self._signal_record(m, variant, lineno, invalid))
-                continue
-            yield from self._emit(self._script_record(m, variant, lineno, invalid))
+                if variant is SIG or variant is SIG_V2:
+                    yield from self._emit(self._signal_record(m, variant, lineno, invalid))
+                    continue
+                yield from self._emit(self._script_record(m, variant, lineno, invalid))
         if block is not None:
             yield from self._emit(self._block_record(block))
         yield from self._flush_pending()
@@ -1194,7 +1236,8 @@ class _FileReader:
         """Blank lines and empty messages that turned out to start no block."""
         if not self.pending:
             return
-        pending, self.pending = self.pending, []
+        pending = self.pending[:]
+        self.pending.clear()
         run: list[int] = []
         for lineno, _text, rec in pending:
             if rec is None:
@@ -1225,7 +1268,8 @@ class _FileReader:
     def _open_block(self, kind: str, lineno: int, text: str) -> _Block:
         """A crash report or config error: the blank lines (and 2.x's empty ``#`` line)
         printed just before its first line belong to it."""
-        pending, self.pending = self.pending, []
+        pending = self.pending[:]
+        self.pending.clear()
         block = _Block(kind, pending[0][0] if pending else lineno)
         for _lineno, line, rec in pending:
             block.lines.append(line)
@@ -1269,7 +1313,7 @@ class _FileReader:
             return True, False
         if hit is not None:
             variant, m = hit
-            if variant in TIMED:
+            if _is_timed(variant):
                 pid = int(m.group("pid"))
                 if block.pid is None:
                     block.pid = pid

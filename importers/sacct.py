@@ -414,7 +414,7 @@ class _Emitter:
                     self.seen.add(fields[key])
             start = fields.get(START_TIME)
             submit = fields.get(SUBMIT_TIME)
-            if start is not None and submit is not None:
+            if start.__class__ is float and submit.__class__ is float:
                 fields[QUEUE_WAIT] = start - submit
             events = JOB_EVENTS
             timeless = "job_submit"
@@ -466,6 +466,9 @@ def _header(line: str, where: str) -> tuple[list[str], str]:
         names = [line.strip()]
         delimiter = "|"
     lowered = [n.strip().lower() for n in names]
+    if names and names[0].strip() == "JOBID":
+        raise UnusableInput("this is squeue output, not sacct", where,
+                            "import it with ev-import squeue --file")
     if "jobid" not in lowered:
         stripped = line.split()
         if stripped[:1] == ["JobID"] or "JobID" in stripped:
@@ -879,7 +882,7 @@ _DB_DOWN = ("Unable to connect to database", "slurm_persist_conn_open",
 def _failure(argv: list[str], stderr: str, rc: int) -> CommandFailed:
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
     said = lines[-1] if lines else f"exit status {rc}"
-    where = shown(argv).removeprefix("cmd:")
+    where = " ".join(a for a in argv if not a.startswith(("--format=", "--delimiter=")))
     if any(marker in stderr for marker in _DB_DOWN):
         return CommandFailed(
             "sacct cannot reach the Slurm accounting database (slurmdbd)", where,
