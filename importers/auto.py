@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from . import parsl_db, parsl_logs
+from . import parsl_db, parsl_logs, sacct, squeue
 from .errors import UnusableInput
 from .report import ImportReport
 
@@ -63,9 +63,50 @@ def _read_parsl_logs(files: list[Path], tz: str | None,
     return parsl_logs.read(files, tz=tz, report=report)
 
 
+def _slurm_json_kind(head: bytes) -> str | None:
+    """``sacct --json`` or ``squeue --json`` output, told apart by the meta block Slurm
+    writes first (22.05: the ``openapi/dbv*`` plugin is sacct's; 23.02+: ``command``)."""
+    if not head.lstrip().startswith(b"{") or b'"jobs"' not in head and b'"meta"' not in head:
+        return None
+    if b'"sacct"' in head or b"openapi\\/dbv" in head or b"OpenAPI DB" in head:
+        return "sacct"
+    if b'"squeue"' in head or b'"job_state"' in head or b"openapi" in head:
+        return "squeue"
+    return None
+
+
+def _first_line_cells(head: bytes) -> list[str]:
+    return head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split("|")
+
+
+def _sniff_sacct(path: Path, head: bytes) -> bool:
+    cells = _first_line_cells(head)
+    return ("JobID" in cells and ("State" in cells or "JobIDRaw" in cells)) or \
+        _slurm_json_kind(head) == "sacct"
+
+
+def _sniff_squeue(path: Path, head: bytes) -> bool:
+    cells = _first_line_cells(head)
+    return (cells[:1] == ["JOBID"] and "STATE" in cells) or _slurm_json_kind(head) == "squeue"
+
+
+def _read_sacct(files: list[Path], tz: str | None,
+                report: ImportReport) -> Iterator[dict[str, Any]]:
+    for path in files:
+        yield from sacct.read_file(path, tz=tz, report=report)
+
+
+def _read_squeue(files: list[Path], tz: str | None,
+                 report: ImportReport) -> Iterator[dict[str, Any]]:
+    return squeue.read_files(files, tz=tz, report=report)
+
+
 SOURCES: list[AutoSource] = [
     AutoSource("parsl-db", _sniff_parsl_db, _read_parsl_db, per_file=True),
     AutoSource("parsl-logs", _sniff_parsl_logs, _read_parsl_logs),
+    AutoSource("sacct", _sniff_sacct, _read_sacct),
+    # all snapshots in one import: state changes are seen between them
+    AutoSource("squeue", _sniff_squeue, _read_squeue),
 ]
 
 

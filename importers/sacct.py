@@ -389,10 +389,11 @@ def _hms(seconds: float) -> str:
 class _Emitter:
     """Fields of one row -> its events; remembers the last job row for its steps."""
 
-    def __init__(self, origin: str) -> None:
+    def __init__(self, origin: str, track: bool = False) -> None:
         self.origin = origin
         self.job: dict[str, Any] = {}
-        self.seen: set[str] = set()
+        # ids of the jobs seen, only when a query by id must tell which ids were missing
+        self.seen: set[str] | None = set() if track else None
 
     def events(self, fields: dict[str, Any], lineno: int | None = None) -> Iterator[dict]:
         if STEP in fields:
@@ -409,9 +410,10 @@ class _Emitter:
             timeless = "step_start"
         else:
             self.job = fields
-            for key in (JOBID, JOBID_RAW, "slurm.array_job_id", "slurm.het_job_id"):
-                if key in fields:
-                    self.seen.add(fields[key])
+            if self.seen is not None:
+                for key in (JOBID, JOBID_RAW, "slurm.array_job_id", "slurm.het_job_id"):
+                    if key in fields:
+                        self.seen.add(fields[key])
             start = fields.get(START_TIME)
             submit = fields.get(SUBMIT_TIME)
             if start.__class__ is float and submit.__class__ is float:
@@ -927,7 +929,7 @@ def run(*, jobs: Iterable[str] = (), starttime: str | None = None, endtime: str 
             ) from None
         except PermissionError:
             raise CommandFailed("sacct cannot be run", sacct, "check its permissions") from None
-        emitter = _Emitter(origin)
+        emitter = _Emitter(origin, track=bool(jobs))
         count = 0
         try:
             lines = _pipe_lines(proc.stdout, report)

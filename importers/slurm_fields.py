@@ -16,6 +16,7 @@ Example::
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 from .timezones import NaiveTimeConverter
@@ -224,7 +225,7 @@ def split_free_tail(cells: list[str], width: int, free: int, delimiter: str,
     best: list[str] | None = None
     best_score = None
     if score is not None and extra <= 12:
-        for cuts in _cuts(len(tail), free):
+        for cuts in _all_cuts(len(tail), free):
             candidate = [delimiter.join(tail[a:b]) for a, b in cuts]
             value = score(candidate)
             if best_score is None or value > best_score:
@@ -232,6 +233,11 @@ def split_free_tail(cells: list[str], width: int, free: int, delimiter: str,
     if best is None:
         best = [delimiter.join(tail[: extra + 1]), *tail[extra + 1:]]
     return head + best
+
+
+@lru_cache(maxsize=256)
+def _all_cuts(n: int, parts: int) -> tuple[tuple[tuple[int, int], ...], ...]:
+    return tuple(tuple(cut) for cut in _cuts(n, parts))
 
 
 def _cuts(n: int, parts: int):

@@ -101,3 +101,16 @@ def test_nothing_recognised_is_not_an_error(tmp_path: Path, capsys) -> None:
     err = capsys.readouterr().err
     assert "auto: not recognised, not imported: 1 files: " in err
     assert "auto: nothing recognised to import" in err
+
+
+def test_slurm_outputs_are_recognised_by_content(tmp_path: Path) -> None:
+    """sacct -P (header), sacct --json, squeue -o text (header) and squeue --json, renamed."""
+    slurm = FIXTURES / "slurm"
+    names = {"sacct_P_local.txt": "a.txt", "sacct_a.json": "b.json",
+             "squeue_01_20261125T085437Z.txt": "c.txt", "squeue_04_20261125T085445Z.json": "d"}
+    for src, dst in names.items():
+        shutil.copy(slurm / src, tmp_path / dst)
+    plan = auto.classify([tmp_path])
+    assert {k: sorted(p.name for p in v) for k, v in plan.by_source.items()} == {
+        "sacct": ["a.txt", "b.json"], "squeue": ["c.txt", "d"]}
+    assert plan.unknown == []
