@@ -10,4 +10,10 @@ __version__ = "0.1.0"
 # source name (as in ``ev.source`` and the CLI subcommand) -> module under importers/
 SOURCES = {
     "parsl-db": "importers.parsl_db",
+    "parsl-logs": "importers.parsl_logs",
+    "redis-log": "importers.redis_log",
+    "sacct": "importers.sacct",
+    "squeue": "importers.squeue",
+    "procs": "importers.procs",
+    "watch-procs": "importers.procs_watch",
 }

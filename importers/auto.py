@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from . import parsl_db, parsl_logs, sacct, squeue
+from . import parsl_db, parsl_logs, procs, sacct, squeue
 from .errors import UnusableInput
 from .report import ImportReport
 
@@ -101,12 +101,18 @@ def _read_squeue(files: list[Path], tz: str | None,
     return squeue.read_files(files, tz=tz, report=report)
 
 
+def _read_procs(files: list[Path], tz: str | None,
+                report: ImportReport) -> Iterator[dict[str, Any]]:
+    return procs.read(files, tz=tz, report=report)
+
+
 SOURCES: list[AutoSource] = [
     AutoSource("parsl-db", _sniff_parsl_db, _read_parsl_db, per_file=True),
     AutoSource("parsl-logs", _sniff_parsl_logs, _read_parsl_logs),
     AutoSource("sacct", _sniff_sacct, _read_sacct),
     # all snapshots in one import: state changes are seen between them
     AutoSource("squeue", _sniff_squeue, _read_squeue),
+    AutoSource("procs", lambda path, head: procs.sniff(head), _read_procs),
 ]
 
 

@@ -97,6 +97,7 @@ EVENT_LOST = "events_lost"
 EVENT_TOOL_MESSAGE = "tool_message"
 
 SNIFF_LINES = 200
+SNIFF_BYTES = 64 << 10
 
 
 def signal_name(number: int) -> str | None:
@@ -367,7 +368,7 @@ class _Clock:
 # The engine
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """One parsed tool row before its time base is known."""
 
@@ -603,20 +604,26 @@ def _scan(path: Path, origin: str) -> _Extent:
     return extent
 
 
-def _sniff(path: Path) -> str | None:
-    """``"json"`` or ``"text"`` when the first lines hold something one of our formats
-    recognises, else None."""
-    with open(path, "rb") as fh:
-        for _ in range(SNIFF_LINES):
-            line = fh.readline()
-            if not line:
-                break
-            text = line.decode("utf-8", "replace").rstrip("\r\n")
-            if text.startswith('{"type"'):
-                return "json"
-            if any(v.header.match(text) for v in VARIANTS):
-                return "text"
+def sniff_kind(head: bytes) -> str | None:
+    """``"json"`` (bpftrace -f json) or ``"text"`` (a tool's header line) when the first
+    lines of ``head`` hold something our formats recognise, else None."""
+    for line in head.split(b"\n")[:SNIFF_LINES]:
+        text = line.decode("utf-8", "replace").rstrip("\r")
+        if text.startswith('{"type"'):
+            return "json"
+        if any(v.header.match(text) for v in VARIANTS):
+            return "text"
     return None
+
+
+def sniff(head: bytes) -> bool:
+    """For ``ev-import auto``: do the first bytes of a file look like our tools' output?"""
+    return sniff_kind(head) is not None
+
+
+def _sniff(path: Path) -> str | None:
+    with open(path, "rb") as fh:
+        return sniff_kind(fh.read(SNIFF_BYTES))
 
 
 def _describe(event: str, fields: dict[str, Any]) -> str:

@@ -169,8 +169,13 @@ class BccBackend:
         if error is not None:
             raise BccUnavailable(f"{self.how}; it could not compile its tracepoint program: "
                                  f"{_reason(text, error)}")
-        self.bpf["events"].open_perf_buffer(self._on_event, page_cnt=PAGE_COUNT,
-                                            lost_cb=self._on_lost)
+        try:
+            self.bpf["events"].open_perf_buffer(self._on_event, page_cnt=PAGE_COUNT,
+                                                lost_cb=self._on_lost)
+        except Exception as exc:    # e.g. too little locked memory for the buffers
+            self.close()
+            raise BccUnavailable(f"{self.how}; its perf buffer could not be opened: "
+                                 f"{type(exc).__name__}: {exc}") from None
         self.say(f"watch-procs: backend bcc ({self.how}; sched tracepoints only)")
 
     def _on_event(self, _cpu: int, data: Any, _size: int) -> None:

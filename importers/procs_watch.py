@@ -401,7 +401,8 @@ class Tracker:
         proc.uid = info.get(UID, proc.uid)
         if not self.selected(pid, proc.uid):
             return
-        gone = stat is None or EXE not in info
+        # gone: exited already, or already in its next exec (no argv while it switches)
+        gone = stat is None or EXE not in info or ARGV not in info
         fields: dict[str, Any] = {LINUX_PID: pid, PPID: proc.ppid, COMM: proc.comm,
                                   FILENAME: filename, **info}
         if gone:

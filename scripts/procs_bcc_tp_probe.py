@@ -7,7 +7,10 @@ kernel headers to compile; set BCC_KERNEL_SOURCE=/usr/src/linux-headers-X
 when /lib/modules/$(uname -r)/build is absent.
 Usage: /usr/bin/python3 procs_bcc_tp_probe.py [seconds]
 """
-import subprocess, sys, time
+import subprocess
+import sys
+import time
+
 from bcc import BPF
 
 prog = r"""
@@ -30,12 +33,16 @@ seen = []
 def cb(cpu, data, size):
     e = b["events"].event(data)
     seen.append(e.pid)
-    print("exec pid=%d old_pid=%d comm=%s filename=%s" % (
-        e.pid, e.old_pid, e.comm.decode(errors="replace"), e.filename.decode(errors="replace")))
+    comm = e.comm.decode(errors="replace")
+    filename = e.filename.decode(errors="replace")
+    print(f"exec pid={e.pid} old_pid={e.old_pid} comm={comm} filename={filename}")
 b["events"].open_perf_buffer(cb)
 p = subprocess.Popen(["/bin/true"])
 p.wait()
 end = time.time() + float(sys.argv[1] if len(sys.argv) > 1 else 1)
 while time.time() < end:
     b.perf_buffer_poll(timeout=100)
-print("RESULT: %s" % ("WORKS (saw exec of /bin/true pid %d)" % p.pid if p.pid in seen else "no exec event for pid %d" % p.pid))
+if p.pid in seen:
+    print(f"RESULT: WORKS (saw exec of /bin/true pid {p.pid})")
+else:
+    print(f"RESULT: no exec event for pid {p.pid}")

@@ -90,14 +90,14 @@ def decode(buf):
             yield "OTHER", {"idx": idx, "val": val, "len": dlen}, data
             continue
         what, cpu, ts = PROC_EV_HDR.unpack_from(data, 0)
-        name, fmt, names = EVENTS.get(what, ("UNKNOWN_0x%x" % what, "", ()))
+        name, fmt, names = EVENTS.get(what, (f"UNKNOWN_0x{what:x}", "", ()))
         fields = {"cpu": cpu, "timestamp_ns": ts}
         if fmt:
             avail = data[PROC_EV_HDR.size:]
             while len(avail) < struct.calcsize(fmt) and len(fmt) > 2:
                 fmt, names = fmt[:-1], names[:-1]  # e.g. pre-4.19 EXIT: no parent_*
             vals = struct.unpack_from(fmt, avail, 0)
-            for k, v in zip(names, vals):
+            for k, v in zip(names, vals, strict=False):
                 if k == "comm":
                     v = v.split(b"\0", 1)[0].decode("utf-8", "replace")
                 fields[k] = v
@@ -116,14 +116,14 @@ def main(argv):
         sock.bind((os.getpid(), CN_IDX_PROC))
         subscribe(sock, PROC_CN_MCAST_LISTEN)
     except OSError as e:
-        print("SETUP FAILED: %r" % e)
+        print(f"SETUP FAILED: {e!r}")
         return 2
     print("subscribed: socket(AF_NETLINK, SOCK_DGRAM, NETLINK_CONNECTOR=11) "
-          "bind((%d, CN_IDX_PROC=1)) + PROC_CN_MCAST_LISTEN" % os.getpid())
+          f"bind(({os.getpid()}, CN_IDX_PROC=1)) + PROC_CN_MCAST_LISTEN")
 
     proc = subprocess.Popen(cmd)
     child = proc.pid
-    print("started %r pid=%d" % (cmd, child))
+    print(f"started {cmd!r} pid={child}")
     counts = {}
     deadline = time.monotonic() + timeout
     exited = False
@@ -138,17 +138,19 @@ def main(argv):
         for name, fields, data in decode(buf):
             counts[name] = counts.get(name, 0) + 1
             mine = child in (fields.get("child_pid"), fields.get("process_pid"))
-            print("%s%-8s %s" % ("*" if mine else " ", name,
-                                 " ".join("%s=%s" % kv for kv in fields.items())))
+            mark = "*" if mine else " "
+            values = " ".join(f"{k}={v}" for k, v in fields.items())
+            print(f"{mark}{name:<8} {values}")
             if raw:
-                print("          raw proc_event (%d bytes): %s" % (len(data), data.hex()))
+                print(f"          raw proc_event ({len(data)} bytes): {data.hex()}")
     subscribe(sock, PROC_CN_MCAST_IGNORE)
     sock.close()
-    print("child exit status: %s" % proc.returncode)
-    print("event counts: %s" % counts)
-    print("(* = event about the child pid %d)" % child)
+    print(f"child exit status: {proc.returncode}")
+    print(f"event counts: {counts}")
+    print(f"(* = event about the child pid {child})")
     ok = all(k in counts for k in ("FORK", "EXEC", "EXIT"))
-    print("RESULT: proc connector %s" % ("WORKS (fork/exec/exit seen)" if ok else "did NOT deliver fork+exec+exit"))
+    verdict = "WORKS (fork/exec/exit seen)" if ok else "did NOT deliver fork+exec+exit"
+    print(f"RESULT: proc connector {verdict}")
     return 0 if ok else 1
 
 

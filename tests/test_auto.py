@@ -114,3 +114,14 @@ def test_slurm_outputs_are_recognised_by_content(tmp_path: Path) -> None:
     assert {k: sorted(p.name for p in v) for k, v in plan.by_source.items()} == {
         "sacct": ["a.txt", "b.json"], "squeue": ["c.txt", "d"]}
     assert plan.unknown == []
+
+
+def test_process_tool_outputs_are_recognised_by_content(tmp_path: Path) -> None:
+    procs = FIXTURES / "procs"
+    shutil.copy(procs / "captured" / "bpftrace_execsnoop_bt.txt", tmp_path / "a")
+    shutil.copy(procs / "captured" / "bpftrace_sched_json.txt", tmp_path / "b")
+    shutil.copy(procs / "examples" / "bcc" / "exitsnoop_example.txt", tmp_path / "c")
+    shutil.copy(procs / "captured" / "ENVIRONMENT.txt", tmp_path / "d")
+    plan = auto.classify([tmp_path])
+    assert sorted(p.name for p in plan.by_source["procs"]) == ["a", "b", "c"]
+    assert [p.name for p in plan.unknown] == ["d"]

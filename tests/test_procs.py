@@ -410,3 +410,12 @@ def test_cli_summary_names_the_assumed_bases(tmp_path: Path, capsys) -> None:
     assert capsys.readouterr().err == (
         f"procs: 126 events (111 unparsed) from {BCC_EXITSNOOP} -> {written}; "
         "date from --start\n")
+
+
+def test_sniff_recognises_the_tools_output_and_nothing_else() -> None:
+    """For ``ev-import auto``: our fixtures are recognised, the capture's notes are not."""
+    for path in ALL:
+        assert procs.sniff(path.read_bytes()[:8192]), path
+    for path in (CAPTURED / "ENVIRONMENT.txt", CAPTURED / "netlink_probe_true.txt",
+                 CAPTURED / "bpftrace_sched.bt"):
+        assert not procs.sniff(path.read_bytes()[:8192]), path
