@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from . import parsl_db, parsl_logs, procs, sacct, squeue
+from . import parsl_db, parsl_logs, procs, redis_log, sacct, squeue
 from .errors import UnusableInput
 from .report import ImportReport
 
@@ -106,6 +106,11 @@ def _read_procs(files: list[Path], tz: str | None,
     return procs.read(files, tz=tz, report=report)
 
 
+def _read_redis(files: list[Path], tz: str | None,
+                report: ImportReport) -> Iterator[dict[str, Any]]:
+    return redis_log.read(files, tz=tz, report=report)
+
+
 SOURCES: list[AutoSource] = [
     AutoSource("parsl-db", _sniff_parsl_db, _read_parsl_db, per_file=True),
     AutoSource("parsl-logs", _sniff_parsl_logs, _read_parsl_logs),
@@ -113,6 +118,7 @@ SOURCES: list[AutoSource] = [
     # all snapshots in one import: state changes are seen between them
     AutoSource("squeue", _sniff_squeue, _read_squeue),
     AutoSource("procs", lambda path, head: procs.sniff(head), _read_procs),
+    AutoSource("redis-log", lambda path, head: redis_log.looks_like_redis(head), _read_redis),
 ]
 
 

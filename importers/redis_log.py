@@ -45,11 +45,14 @@ import signal
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from .errors import UnusableInput
 from .lineformat import LineTable, LocalTimes, Sample, Variant, read_line_blocks
+from .parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
+from .pool import PoolWriter
 from .record import (
     CREATED,
     EVENT,
@@ -219,6 +222,17 @@ TIMED = (V3, V3_NOYEAR, V2)
 
 def _is_timed(variant: Variant) -> bool:
     return variant is V3 or variant is V3_NOYEAR or variant is V2
+
+
+_STARTS = frozenset("0123456789[ *=S")   # first characters of the line variants
+
+
+def _match_line(text: str) -> tuple[Variant, re.Match[str]] | None:
+    """LINES.match for lines inside blocks, most of which (INFO dumps, stack frames, the
+    logo's art) cannot start any variant: their first character says so."""
+    if text[:1] not in _STARTS:
+        return None
+    return LINES.match(text)
 
 
 # ---------------------------------------------------------------------------------------
@@ -644,13 +658,14 @@ def classify(message: str) -> tuple[Message, Mapping[str, Any]] | None:
 # ---------------------------------------------------------------------------------------
 # Multi-line blocks
 
-_CRASH_FACTS = (
-    (re.compile(r"Redis (\S+) crashed by signal: (\d+)(?:, si_code: (\d+))?"),
+_CRASH_FACTS = (   # (a word the line must hold, the regex, the keys of its groups)
+    ("crashed", re.compile(r"Redis (\S+) crashed by signal: (\d+)(?:, si_code: (\d+))?"),
      ("redis.version", "redis.crash_signal", "redis.crash_si_code")),
-    (re.compile(r"Accessing address: (\S+)"), ("redis.crash_address",)),
-    (re.compile(r"Crashed running the instr?uction at: (\S+)"), ("redis.crash_instruction",)),
-    (re.compile(r"Failed assertion: (.*)"), ("redis.failed_assertion",)),
-    (re.compile(r"Fast memory test (PASSED|FAILED)"), ("redis.memory_test",)),
+    ("Accessing", re.compile(r"Accessing address: (\S+)"), ("redis.crash_address",)),
+    ("Crashed", re.compile(r"Crashed running the instr?uction at: (\S+)"),
+     ("redis.crash_instruction",)),
+    ("assertion", re.compile(r"Failed assertion: (.*)"), ("redis.failed_assertion",)),
+    ("memory test", re.compile(r"Fast memory test (PASSED|FAILED)"), ("redis.memory_test",)),
 )
 _INFO_KEYS = {
     "redis_version": "redis.version", "redis_mode": "redis.mode", "tcp_port": "redis.port",
@@ -673,7 +688,7 @@ class _Block:
     lines: list[str] = field(default_factory=list)
     ended: bool = False            # crash: END seen, only the advice after it may follow
     tail: int = 0                  # crash: lines absorbed after END
-    pid: int | None = None         # from its first prefixed line
+    pid: int | None = None         # from its first prefixed line (banner: the line above)
     role_char: str | None = None
     created: float | None = None
     invalid_utf8: bool = False
@@ -694,10 +709,13 @@ def _crash_fields(lines: list[str]) -> dict[str, Any]:
     in_info = after_eip = False
     for line in lines:
         body = line
-        hit = LINES.match(line)
-        if hit is not None and _is_timed(hit[0]):
-            body = hit[1].group("message").strip()
-        for regex, keys in _CRASH_FACTS:
+        if line[:1].isdigit() or line[:1] == "[":
+            hit = _match_line(line)
+            if hit is not None and _is_timed(hit[0]):
+                body = hit[1].group("message").strip()
+        for word, regex, keys in _CRASH_FACTS:
+            if word not in body:
+                continue
             m = regex.search(body)
             if m is not None:
                 for key, value in zip(keys, m.groups(), strict=False):
@@ -712,16 +730,19 @@ def _crash_fields(lines: list[str]) -> dict[str, Any]:
             m = _INFO_LINE.match(body.removeprefix("# "))
             if m is not None and m.group(1) in _INFO_KEYS:
                 fields.setdefault(_INFO_KEYS[m.group(1)], m.group(2).strip())
-        m = _FRAME.search(body)
-        if m is not None and not after_eip:     # the frame under "EIP:" repeats the top one
-            frames.append(m.group(1))
+        if body.endswith("]"):
+            m = _FRAME.search(body)
+            if m is not None and not after_eip:  # the frame under "EIP:" repeats the top one
+                frames.append(m.group(1))
         after_eip = body == "EIP:"
-        m = _ARGV.match(body)
-        if m is not None:
-            argv.append(m.group(2).strip('"'))
-        m = _CLIENT_ADDR.search(body)
-        if m is not None:
-            fields.setdefault("redis.client_addr", m.group(1))
+        if body.startswith("argv["):
+            m = _ARGV.match(body)
+            if m is not None:
+                argv.append(m.group(2).strip('"'))
+        if "addr=" in body and "redis.client_addr" not in fields:
+            m = _CLIENT_ADDR.search(body)
+            if m is not None:
+                fields["redis.client_addr"] = m.group(1)
     for key in ("redis.crash_signal", "redis.crash_si_code", "redis.port",
                 "redis.uptime_seconds", "redis.used_memory", "redis.connected_clients"):
         if key in fields:
@@ -863,44 +884,61 @@ def _year_near(year: int, month: int, other_month: int) -> int:
 # ---------------------------------------------------------------------------------------
 # Reading
 
-def check_inputs(paths: Iterable[str | os.PathLike]) -> list[Path]:
+def check_inputs(paths: Iterable[str | os.PathLike],
+                 report: ImportReport | None = None) -> list[Path]:
     """The files to read, each checked to exist, be a file and look like a Redis log.
 
-    Raises :class:`UnusableInput` (the CLI's exit 2) for the first one that is not.
+    With one file, or without a ``report``, the first that is not raises
+    :class:`UnusableInput` (the CLI's exit 2). Among several files, the usable ones are read:
+    an empty file is skipped and said in the report, any other unusable one is counted as
+    ``UnreadableFile`` (exit 1); only when none is usable does it raise.
     """
-    out = []
+    out: list[Path] = []
+    errors: list[tuple[Path, UnusableInput]] = []
     for raw in paths:
-        path = Path(raw)
-        if not path.exists():
-            raise UnusableInput("no such file", str(path), "check the path to the redis log")
-        if not path.is_file():
-            raise UnusableInput(
-                "not a file", str(path),
-                "give redis-server's log files: its logfile setting, or saved console output",
-            )
         try:
-            with open(path, "rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-        except OSError as exc:
-            raise UnusableInput(
-                "cannot read", str(path), exc.strerror or "check its permissions"
-            ) from None
-        if not head:
-            raise UnusableInput(
-                "empty file, not a Redis log", str(path),
-                "redis-server writes its log to the logfile of redis.conf, or to stdout when "
-                'logfile is ""',
-            )
-        if not looks_like_redis(head):
-            raise UnusableInput(
-                "not a Redis log", str(path),
-                "no line in its first 64 KiB looks like redis-server or redis-sentinel output "
-                "such as 'PID:M DD Mon YYYY HH:MM:SS.mmm * message'",
-            )
-        out.append(path)
-    if not out:
-        raise UnusableInput("no input files", "", "give one or more redis log files")
+            out.append(_check_input(Path(raw)))
+        except UnusableInput as exc:
+            errors.append((Path(raw), exc))
+    if errors and (not out or report is None):
+        raise errors[0][1]
+    empty = [str(path) for path, exc in errors if exc.what.startswith("empty file")]
+    if empty and report is not None:
+        report.assume("empty files, skipped", ", ".join(empty))
+    for path, exc in errors:
+        if not exc.what.startswith("empty file") and report is not None:
+            report.problem(UNREADABLE_FILE, f"{path}: {exc.what}")
     return out
+
+
+def _check_input(path: Path) -> Path:
+    if not path.exists():
+        raise UnusableInput("no such file", str(path), "check the path to the redis log")
+    if not path.is_file():
+        raise UnusableInput(
+            "not a file", str(path),
+            "give redis-server's log files: its logfile setting, or saved console output",
+        )
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(SNIFF_BYTES)
+    except OSError as exc:
+        raise UnusableInput(
+            "cannot read", str(path), exc.strerror or "check its permissions"
+        ) from None
+    if not head:
+        raise UnusableInput(
+            "empty file, not a Redis log", str(path),
+            "redis-server writes its log to the logfile of redis.conf, or to stdout when "
+            'logfile is ""',
+        )
+    if not looks_like_redis(head):
+        raise UnusableInput(
+            "not a Redis log", str(path),
+            "no line in its first 64 KiB looks like redis-server or redis-sentinel output "
+            "such as 'PID:M DD Mon YYYY HH:MM:SS.mmm * message'",
+        )
+    return path
 
 
 def looks_like_redis(head: bytes) -> bool:
@@ -932,23 +970,83 @@ def read(
     report = report if report is not None else ImportReport()
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    files = check_inputs(paths)
+    files = check_inputs(paths, report)
     zone, zone_label = resolve_zone(tz)
     report.assume("zone", zone_label)
     times = LocalTimes(zone)
     years_said: dict[str, list[str]] = {}
     for path in files:
-        reader = _FileReader(path, times, zone, report, year)
-        try:
-            yield from reader.run()
-        except UnusableInput as exc:      # vanished or unreadable since the check
-            report.problem(UNREADABLE_FILE, f"{path}: {exc.todo or exc.what}")
-        said = reader.years.said()
-        if said is not None:
-            years_said.setdefault(said, []).append(f"{path.parent.name}/{path.name}")
-            report.assume("year", "; ".join(
-                f"{what} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
-                for what, names in years_said.items()))
+        yield from _file_records(path, None, times, zone, report, year, years_said)
+
+
+def _file_records(path: Path, part: Part | None, times: LocalTimes, zone, report: ImportReport,
+                  year: int | None, years_said: dict[str, list[str]]
+                  ) -> Iterator[dict[str, Any]]:
+    reader = _FileReader(path, times, zone, report, year)
+    try:
+        yield from reader.run(part)
+    except UnusableInput as exc:      # vanished or unreadable since the check
+        report.problem(UNREADABLE_FILE, f"{path}: {exc.todo or exc.what}")
+    said = reader.years.said()
+    if said is not None:
+        years_said.setdefault(said, []).append(f"{path.parent.name}/{path.name}")
+        report.assume("year", "; ".join(
+            f"{what} ({', '.join(names[:3])}{', ...' if len(names) > 3 else ''})"
+            for what, names in years_said.items()))
+
+
+# A line where a big file may be cut for parallel parsing: a prefixed line of level
+# notice, verbose or debug. Never inside a block: a crash report's prefixed lines are all
+# warnings (#), and the logo and config errors have none.
+_CUT = re.compile(
+    rb"(?:\d+:[MSCX] \d{1,2} [A-Z][a-z]{2} (?:\d{4} )?|\[\d+\] \d{1,2} [A-Z][a-z]{2} )"
+    rb"\d\d:\d\d:\d\d\.\d{3} [*.-] ")
+
+
+def _is_record_start(line: bytes) -> bool:
+    return _CUT.match(line) is not None
+
+
+def _part_records(path: Path, tz: str | None, year: int | None, part: Part,
+                  report: ImportReport) -> Iterator[dict[str, Any]]:
+    zone, zone_label = resolve_zone(tz)
+    report.assume("zone", zone_label)
+    yield from _file_records(path, part, LocalTimes(zone), zone, report, year, {})
+
+
+def write_to(
+    writer: PoolWriter,
+    paths: Iterable[str | os.PathLike],
+    *,
+    tz: str | None = None,
+    report: ImportReport,
+    year: int | None = None,
+    jobs: int = 1,
+) -> None:
+    """What ``writer.write_all(read(...))`` does, with files of ``SPLIT_MIN_BYTES`` or more
+    cut at prefixed notice/verbose/debug lines and parsed by ``jobs`` processes.
+
+    The output is the sequential one except at the cuts: each part starts afresh, so a
+    child's lines just after a cut may lack ``redis.parent_pid`` (its fork was logged before
+    the cut), and a yearless line's year is inferred per part (the same rule, from the same
+    mtime, so the same year unless an absolute time in an earlier part corrected it).
+    """
+    files = check_inputs(list(paths), report)
+    zone, zone_label = resolve_zone(tz)
+    report.assume("zone", zone_label)
+    times = LocalTimes(zone)
+    years_said: dict[str, list[str]] = {}
+    for path in files:
+        if jobs > 1 and path.stat().st_size >= SPLIT_MIN_BYTES:
+            parts = split_points(path, jobs * 2, _is_record_start)
+            write_parts(parts, partial(_part_records, path, tz, year), writer, report, jobs)
+        else:
+            writer.write_all(_file_records(path, None, times, zone, report, year, years_said))
+
+
+def sniff(head: bytes) -> bool:
+    """Does a file starting with ``head`` look like Redis console output? (for ``auto``)"""
+    return looks_like_redis(head)
 
 
 class _FileReader:
@@ -1020,7 +1118,7 @@ class _FileReader:
 
     # -- the read
 
-    def run(self) -> Iterator[dict[str, Any]]:
+    def run(self, part: Part | None = None) -> Iterator[dict[str, Any]]:
         origin = self.origin
         match = LINES.match
         classify_ = classify
@@ -1040,7 +1138,11 @@ class _FileReader:
         fast_variant = V3
         fast = LINES.compiled(V3).match
         fast_name = V3.name
-        for first, lines, bad in read_line_blocks(self.path, self.report):
+        pid = None
+        blocks = (read_line_blocks(self.path, self.report) if part is None else
+                  read_line_blocks(self.path, self.report, start=part.start, end=part.end,
+                                   first_lineno=part.lineno))
+        for first, lines, bad in blocks:
             for lineno, text in enumerate(lines, first):
                 invalid = bool(bad) and lineno - first in bad
                 if block is not None:
@@ -1159,7 +1261,7 @@ class _FileReader:
                     continue
                 yield from self._flush_pending()
                 if variant is LOGO:
-                    block = _Block("banner", lineno, [text])
+                    block = _Block("banner", lineno, [text], pid=pid)  # pid of the line above
                     continue
                 if variant is SIG or variant is SIG_V2:
                     yield from self._emit(self._signal_record(m, variant, lineno, invalid))
@@ -1288,14 +1390,15 @@ class _FileReader:
                     block.lines.append(text)
                     return True, True
                 return False, True
-            if LINES.match(text) is not None or len(block.lines) > 40:
+            if (text[:1] not in " |(`" and _match_line(text) is not None
+                    or len(block.lines) > 40):
                 return False, True             # a cut-off logo
             block.lines.append(text)
             if text.strip() == "`-.__.-'":
                 block.ended = True
             return True, False
         if block.kind == "config":
-            if LINES.match(text) is not None or len(block.lines) > 8:
+            if _match_line(text) is not None or len(block.lines) > 8:
                 return False, True
             block.lines.append(text)
             body = [line for line in block.lines if line.strip()]
@@ -1304,7 +1407,7 @@ class _FileReader:
                 return True, True
             return True, False
         # crash report
-        hit = LINES.match(text)
+        hit = _match_line(text)
         if block.ended:
             if hit is not None or block.tail >= 20:
                 return False, True
@@ -1343,7 +1446,7 @@ class _FileReader:
                 fields[ROLE] = self.roles[pid]
             # the logo of a 4.x+ server follows its own first lines: their time is its time;
             # a 2.x/3.x logo comes first, and takes the time of the line after it
-            created = self.last_created if pid is not None and pid in self.roles else None
+            created = self.last_created if pid is not None and pid == block.pid else None
             formatted = (f"Redis {fields.get('redis.version', '?')} "
                          f"{fields.get('redis.mode', '?')} mode, port "
                          f"{fields.get('redis.port', '?')}, pid {pid if pid is not None else '?'}")

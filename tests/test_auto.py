@@ -125,3 +125,12 @@ def test_process_tool_outputs_are_recognised_by_content(tmp_path: Path) -> None:
     plan = auto.classify([tmp_path])
     assert sorted(p.name for p in plan.by_source["procs"]) == ["a", "b", "c"]
     assert [p.name for p in plan.unknown] == ["d"]
+
+
+def test_redis_logs_are_recognised_by_content(tmp_path: Path) -> None:
+    redis = FIXTURES / "redis"
+    shutil.copy(redis / "7.0.15" / "failover-sentinel.log", tmp_path / "a")
+    shutil.copy(redis / "2.8.17" / "persistence.log", tmp_path / "b")
+    plan = auto.classify([tmp_path])
+    assert {k: sorted(p.name for p in v) for k, v in plan.by_source.items()} == {
+        "redis-log": ["a", "b"]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 
 from .. import redis_log
 from ..cli import run_import
@@ -22,13 +23,16 @@ def cmd_redis_log(args: argparse.Namespace) -> int:
         ev-import redis-log /var/log/redis/redis-server.log --tz Europe/Berlin
         ev-import redis-log master.log replica.log sentinel.log --year 2025
     """
-    paths = [str(p) for p in redis_log.check_inputs(args.files)]
+    paths = [str(p) for p in args.files]
+    if len(paths) == 1:
+        redis_log.check_inputs(paths)  # one unusable file: one error line, exit 2
     return run_import(
         args,
         redis_log.SOURCE_NAME,
         paths,
         {"tz": args.tz, "year": args.year},
-        lambda report: redis_log.read(paths, tz=args.tz, report=report, year=args.year),
+        fill=lambda writer, report: redis_log.write_to(
+            writer, paths, tz=args.tz, report=report, year=args.year, jobs=args.jobs),
     )
 
 
@@ -46,5 +50,10 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
         type=int,
         metavar="YYYY",
         help="year of Redis 2.x/3.x lines, which print none (default: inferred per file)",
+    )
+    p.add_argument(
+        "-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+        help="processes for big logs (>= 32 MiB, cut at prefixed notice/verbose/debug lines; "
+        "default: all cores)",
     )
     p.set_defaults(run=cmd_redis_log)
