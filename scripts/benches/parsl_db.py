@@ -8,7 +8,9 @@ width   the same cursor, but dumping a constant real record of ours per row: wha
         wider output alone costs (our records carry the envelope and provenance)
 pandas  ``pandas.read_sql`` of the same tables + ``orjson.dumps`` of each row dict (what
         Parsl users do today; the peer)
-ours    ``importers.parsl_db.read`` + ``PoolWriter`` (the whole ``ev-import parsl-db``)
+ours    ``importers.parsl_db.read`` + ``PoolWriter``: one core
+ours-2j ``importers.parsl_db.write_to(jobs=2)``: tables of 200,000 rows or more cut into
+        rowid ranges for two processes (what ``ev-import parsl-db`` does on two cores)
 """
 
 from __future__ import annotations
@@ -129,10 +131,19 @@ def parsl_ours(db: Path, out: Path) -> None:
         writer.write_all(parsl_db.read(db, tz="UTC"))
 
 
+def parsl_ours_2j(db: Path, out: Path) -> None:
+    from importers import parsl_db
+    from importers.pool import PoolWriter
+    from importers.report import ImportReport
+
+    with PoolWriter(out.parent, "bench", out.name) as writer:
+        parsl_db.write_to(writer, db, tz="UTC", report=ImportReport(), jobs=2)
+
+
 BENCHES = {
     "parsl-db": (build_parsl_db, db_rows,
                  {"floor": parsl_floor, "width": parsl_width, "pandas": parsl_pandas,
-                  "ours": parsl_ours}),
+                  "ours": parsl_ours, "ours-2j": parsl_ours_2j}),
 }
 PEERS = {"parsl-db": "pandas"}
 
