@@ -65,7 +65,10 @@ def child(bench: str, measurement: str, path: str, outdir: str) -> None:
     start = time.perf_counter()
     func(Path(path), out)
     seconds = time.perf_counter() - start
-    maxrss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # The largest process of the measurement: this one, or a child it ran and waited for
+    # (lnav, or the worker processes of a parallel import).
+    maxrss_kib = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                     resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     print(json.dumps({"seconds": seconds, "maxrss_mib": maxrss_kib / 1024}))
 
 
