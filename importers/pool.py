@@ -54,6 +54,18 @@ def _fallback(value: Any) -> Any:
     return str(value)
 
 
+def _open_in_pool(pool: Path, path: Path, mode: str, buffering: int):
+    """Open a file in the pool, creating the pool; a failure is one clear PoolError."""
+    try:
+        pool.mkdir(parents=True, exist_ok=True)
+        return open(path, mode, buffering=buffering)  # noqa: SIM115 - closed by the caller
+    except OSError as exc:
+        raise PoolError(
+            "cannot write to the pool", str(pool),
+            f"{exc.strerror}; choose another with --pool or $EV_POOL",
+        ) from None
+
+
 class PoolWriter:
     """Writes one import run's records into ``<pool>/<source>-<id>.jsonlog`` atomically.
 
@@ -72,14 +84,7 @@ class PoolWriter:
         self._fh = None
 
     def __enter__(self) -> PoolWriter:
-        try:
-            self.pool.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.temp, "wb", buffering=_BUFFER)  # noqa: SIM115
-        except OSError as exc:
-            raise PoolError(
-                "cannot write to the pool", str(self.pool),
-                f"{exc.strerror}; choose another with --pool or $EV_POOL",
-            ) from None
+        self._fh = _open_in_pool(self.pool, self.temp, "wb", _BUFFER)
         return self
 
     def write(self, rec: dict[str, Any]) -> None:
@@ -164,14 +169,7 @@ class PoolAppender:
         self._fh = None
 
     def __enter__(self) -> PoolAppender:
-        try:
-            self.pool.mkdir(parents=True, exist_ok=True)
-            self._fh = open(self.final, "ab", buffering=0)  # noqa: SIM115
-        except OSError as exc:
-            raise PoolError(
-                "cannot write to the pool", str(self.pool),
-                f"{exc.strerror}; choose another with --pool or $EV_POOL",
-            ) from None
+        self._fh = _open_in_pool(self.pool, self.final, "ab", 0)
         return self
 
     def write_batch(self, records: Iterable[dict[str, Any]]) -> int:

@@ -23,3 +23,24 @@ def line_floor(path: Path, out: Path, record: dict) -> None:
 def count_lines(path: Path) -> int:
     with open(path, "rb") as fh:
         return sum(buf.count(b"\n") for buf in iter(lambda: fh.read(1 << 20), b""))
+
+
+def run_lnav(format_file: Path, query: str, path: Path, out: Path) -> None:
+    """The lnav peer: ``lnav -n -c QUERY -c ':write-jsonlines-to OUT' PATH`` with only
+    ``format_file`` installed, in a throwaway HOME so no user's lnav config is touched or used.
+    """
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="lnav-home-") as home:
+        for base in (Path(home) / ".lnav", Path(home) / ".config" / "lnav"):
+            formats = base / "formats" / "installed"
+            formats.mkdir(parents=True)
+            shutil.copy(format_file, formats / format_file.name)
+        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": str(Path(home) / ".config")}
+        subprocess.run(
+            ["lnav", "-n", "-c", query, "-c", f":write-jsonlines-to {out}", str(path)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
+        )

@@ -17,18 +17,15 @@ ours-2j the same with jobs=2: the file cut at record boundaries, both cores
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benches._floors import count_lines, line_floor  # noqa: E402
+from benches._floors import count_lines, line_floor, run_lnav  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "parsl"
 LNAV_FORMAT = Path(__file__).resolve().parent / "lnav_parsl_format.json"
@@ -98,16 +95,7 @@ def _original(path: Path) -> Path:
 
 
 def lnav(path: Path, out: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="lnav-home-") as home:
-        formats = Path(home) / ".config" / "lnav" / "formats" / "installed"
-        formats.mkdir(parents=True)
-        shutil.copy(LNAV_FORMAT, formats / "parsl.json")
-        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": str(Path(home) / ".config")}
-        subprocess.run(
-            ["lnav", "-n", "-c", ";SELECT *, log_body FROM parsl_log",
-             "-c", f":write-jsonlines-to {out}", str(path)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
-        )
+    run_lnav(LNAV_FORMAT, ";SELECT *, log_body FROM parsl_log", path, out)
 
 
 def _ours(path: Path, out: Path, jobs: int) -> None:

@@ -24,18 +24,15 @@ ours-2j the same with jobs=2: a file of 32 MiB or more cut at prefixed notice/ve
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benches._floors import count_lines, line_floor  # noqa: E402
+from benches._floors import count_lines, line_floor, run_lnav  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "redis"
 LNAV_FORMAT = Path(__file__).resolve().parent / "lnav_redis_format.json"
@@ -90,16 +87,7 @@ def floor(path: Path, out: Path) -> None:
 
 
 def lnav(path: Path, out: Path) -> None:
-    with tempfile.TemporaryDirectory(prefix="lnav-home-") as home:
-        for base in (Path(home) / ".lnav", Path(home) / ".config" / "lnav"):
-            formats = base / "formats" / "installed"
-            formats.mkdir(parents=True)
-            shutil.copy(LNAV_FORMAT, formats / "redis_log.json")
-        env = {**os.environ, "HOME": home, "XDG_CONFIG_HOME": str(Path(home) / ".config")}
-        subprocess.run(
-            ["lnav", "-n", "-c", LNAV_QUERY, "-c", f":write-jsonlines-to {out}", str(path)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True,
-        )
+    run_lnav(LNAV_FORMAT, LNAV_QUERY, path, out)
 
 
 def _ours(path: Path, out: Path, jobs: int) -> None:
