@@ -492,3 +492,26 @@ def test_pool_appender_appends_batches_that_a_reader_sees_at_once(tmp_path: Path
     back = list(pool.read(tmp_path))
     assert len(back) == len(records) + 1
     assert [r["linux.pid"] for r in back[1:6]] == [r["linux.pid"] for r in records[1:6]]
+
+
+def test_bcc_module_is_found_or_refused_in_one_line() -> None:
+    """importers.procs_bcc from this (non-Debian) Python: Debian's python3-bpfcc module is
+    loaded from its dist-packages and says how, or bcc is refused with one line; opening the
+    backend where the kernel has no headers or kprobes is refused with one line too."""
+    from importers import procs_bcc
+
+    try:
+        _module, how = procs_bcc.load_module()
+    except procs_bcc.BccUnavailable as exc:
+        assert str(exc) and "\n" not in str(exc)
+        return
+    assert "bcc module" in how and "\n" not in how
+    said: list[str] = []
+    backend = procs_bcc.BccBackend(said.append)
+    try:
+        backend.open()
+    except procs_bcc.BccUnavailable as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        backend.close()
+        pytest.skip("bcc compiles and attaches on this host: nothing to refuse")
