@@ -37,7 +37,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from functools import partial
-from itertools import groupby
+from itertools import chain, groupby
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -607,19 +607,6 @@ def _finish(rec: dict[str, Any], more: list[str]) -> dict[str, Any]:
     return rec
 
 
-def _v2022_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
-    """The hot variant, by position: every group is always there, the epoch is exact."""
-    epoch, _asctime, pname, pid, tname, tid, logger, lineno, func, level, msg = m.groups()
-    return float(epoch), logger, level, msg, {
-        LINUX_PID: int(pid),
-        "parsl.process_name": pname,
-        "parsl.thread_name": tname,
-        "parsl.thread_id": int(tid),
-        "parsl.logger_lineno": int(lineno),
-        "parsl.func_name": func,
-    }
-
-
 _OPTIONAL_GROUPS = (
     ("pid", LINUX_PID, int),
     ("process_name", "parsl.process_name", str),
@@ -650,9 +637,9 @@ def _interchange_ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple
         "parsl.logger_lineno": int(lineno), "parsl.func_name": func}
 
 
-# Positional builders for the variants (a groupdict per line costs more than the regex).
+# Positional builders for the ms variants (a groupdict per line costs more than the regex);
+# v2022, the hot one, is built inline in _text_records.
 _FIELDS_OF = {
-    V2022.name: _v2022_fields,
     HTEX_POOL_MS.name: _pool_ms_fields,
     HTEX_INTERCHANGE_MS.name: _interchange_ms_fields,
 }
@@ -660,7 +647,7 @@ _FIELDS_OF = {
 
 def _text_records(
     path: Path, origin: str, base: dict[str, Any], times: NaiveTimeConverter,
-    report: ImportReport, part: Part | None = None,
+    report: ImportReport, part: Part | None = None, variants_seen: set[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One text log: records with their continuation lines, or ``unparsed`` records.
 
@@ -681,20 +668,18 @@ def _text_records(
     blocks = (read_line_blocks(path, report) if part is None else
               read_line_blocks(path, report, start=part.start, end=part.end,
                                first_lineno=part.lineno))
+    v2022 = V2022
     for start, lines, bad in blocks:
         for offset, text in enumerate(lines):
-            if text and text[0] in first_chars:
-                m = last_regex.match(text)
-                if m is not None:
-                    hit = (last_variant, m)
-                else:
-                    hit = match(text)
-                    if hit is not None:
-                        last_variant = hit[0]
-                        last_regex = LINES.compiled(last_variant)
-            else:
-                hit = None
-            if hit is None:
+            m = last_regex.match(text) if text and text[0] in first_chars else None
+            if m is None and text and text[0] in first_chars:
+                hit = match(text)
+                if hit is not None:
+                    last_variant, m = hit
+                    last_regex = LINES.compiled(last_variant)
+                    if variants_seen is not None:
+                        variants_seen.add(last_variant.name)
+            if m is None:
                 if pending is not None and _is_text(text) and not _RECORD_START.match(text):
                     more.append(text)
                     continue
@@ -716,31 +701,58 @@ def _text_records(
             if pending is not None:
                 yield _finish(pending, more) if more else pending
                 more = []
-            variant, m = hit
-            try:
-                created, logger, levelname, msg, fields = fields_of.get(
-                    variant.name, _ms_fields)(m, times)
-            except ValueError:  # a time that looks right but is not (e.g. month 13)
-                created, logger, levelname, msg, fields = _ms_fields_without_time(m)
-                created = last_created
-            last_created = created
-            event, keys = keys_of(msg)
-            pending = {
-                CREATED: created,
-                FORMATTED: msg,
-                NAME: logger,
-                LEVELNAME: levelname,
-                LEVELNO: levels.get(levelname, 20),
-                SOURCE: SOURCE_NAME,
-                ORIGIN: origin,
-                EVENT: event,
-                LINENO: start + offset,
-                LINE_COUNT: 1,
-                FORMAT: variant.name,
-                **base,
-                **fields,
-                **keys,
-            }
+            if last_variant is v2022:
+                # The hot variant, by position, in one dict: the epoch is exact.
+                (epoch, _asctime, pname, pid, tname, tid, logger, lineno, func, levelname,
+                 msg) = m.groups()
+                last_created = float(epoch)
+                event, keys = keys_of(msg)
+                pending = {
+                    CREATED: last_created,
+                    FORMATTED: msg,
+                    NAME: logger,
+                    LEVELNAME: levelname,
+                    LEVELNO: levels.get(levelname, 20),
+                    SOURCE: SOURCE_NAME,
+                    ORIGIN: origin,
+                    EVENT: event,
+                    LINENO: start + offset,
+                    LINE_COUNT: 1,
+                    FORMAT: "v2022",
+                    **base,
+                    LINUX_PID: int(pid),
+                    "parsl.process_name": pname,
+                    "parsl.thread_name": tname,
+                    "parsl.thread_id": int(tid),
+                    "parsl.logger_lineno": int(lineno),
+                    "parsl.func_name": func,
+                    **keys,
+                }
+            else:
+                try:
+                    created, logger, levelname, msg, fields = fields_of.get(
+                        last_variant.name, _ms_fields)(m, times)
+                except ValueError:  # a time that looks right but is not (e.g. month 13)
+                    created, logger, levelname, msg, fields = _ms_fields_without_time(m)
+                    created = last_created
+                last_created = created
+                event, keys = keys_of(msg)
+                pending = {
+                    CREATED: created,
+                    FORMATTED: msg,
+                    NAME: logger,
+                    LEVELNAME: levelname,
+                    LEVELNO: levels.get(levelname, 20),
+                    SOURCE: SOURCE_NAME,
+                    ORIGIN: origin,
+                    EVENT: event,
+                    LINENO: start + offset,
+                    LINE_COUNT: 1,
+                    FORMAT: last_variant.name,
+                    **base,
+                    **fields,
+                    **keys,
+                }
             if bad and offset in bad:
                 pending[INVALID_UTF8_KEY] = True
     if pending is not None:
@@ -964,12 +976,11 @@ def records_of(job: FileJob, report: ImportReport, part: Part | None = None,
         elif job.kind == "ec":
             yield from _exit_code_record(job.path, origin, job.base, report)
         else:
-            times = NaiveTimeConverter(job.zone)
-            for rec in _text_records(job.path, origin, job.base, times, report, part):
-                if zones_used is not None and rec.get(FORMAT) not in (V2022.name, None):
-                    zones_used.add(job.zone_label)
-                    zones_used = None  # one is enough per file
-                yield rec
+            seen: set[str] = set()
+            yield from _text_records(job.path, origin, job.base, NaiveTimeConverter(job.zone),
+                                     report, part, seen)
+            if zones_used is not None and seen - {V2022.name}:
+                zones_used.add(job.zone_label)
     except UnusableInput as exc:
         report.problem(UNREADABLE_FILE, f"{job.path}: {exc.todo or exc.what}")
 
@@ -1033,8 +1044,8 @@ def write_to(
                 parts = split_points(job.path, jobs * 2, _is_record_start)
                 write_parts(parts, partial(_part_records, job), writer, report, jobs)
         else:
-            writer.write_all(rec for job in group
-                             for rec in records_of(job, report, zones_used=zones_used))
+            writer.write_all(chain.from_iterable(
+                records_of(job, report, zones_used=zones_used) for job in group))
     if zones_used:
         report.assume("zone of ms-format logs", "; ".join(sorted(zones_used)))
 
