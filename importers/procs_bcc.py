@@ -156,7 +156,7 @@ class BccBackend:
             os.dup2(chatter.fileno(), 2)
             error: BaseException | None = None
             try:
-                self.bpf = bcc.BPF(text=PROGRAM)
+                self.bpf = bcc.BPF(text=PROGRAM.encode())
             except Exception as exc:    # bcc raises bare Exception on compile failure
                 error = exc
             finally:
