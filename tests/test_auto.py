@@ -134,3 +134,15 @@ def test_redis_logs_are_recognised_by_content(tmp_path: Path) -> None:
     plan = auto.classify([tmp_path])
     assert {k: sorted(p.name for p in v) for k, v in plan.by_source.items()} == {
         "redis-log": ["a", "b"]}
+
+
+def test_the_registry_lists_every_source_and_auto_knows_them() -> None:
+    """importers.SOURCES names each importer module; each has a read(); auto's sources are
+    registered ones (watch-procs is live only, so auto has no file of it to recognise)."""
+    import importlib
+
+    import importers
+
+    for name, module in importers.SOURCES.items():
+        assert callable(importlib.import_module(module).read), name
+    assert {s.name for s in auto.SOURCES} == set(importers.SOURCES) - {"watch-procs"}
