@@ -52,15 +52,19 @@ def _sniff_parsl_logs(path: Path, head: bytes) -> bool:
     return parsl_logs.sniff(head)
 
 
-def _read_parsl_db(files: list[Path], tz: str | None,
-                   report: ImportReport) -> Iterator[dict[str, Any]]:
-    for path in files:
-        yield from parsl_db.read(path, tz=tz, report=report)
+def _each(read_one: Callable[..., Iterator[dict[str, Any]]]) -> Callable[..., Iterator[dict]]:
+    """An importer of one file at a time, over all of a source's files, in one import."""
+    def read(files: list[Path], tz: str | None, report: ImportReport) -> Iterator[dict]:
+        for path in files:
+            yield from read_one(path, tz=tz, report=report)
+    return read
 
 
-def _read_parsl_logs(files: list[Path], tz: str | None,
-                     report: ImportReport) -> Iterator[dict[str, Any]]:
-    return parsl_logs.read(files, tz=tz, report=report)
+def _all(read_many: Callable[..., Iterator[dict[str, Any]]]) -> Callable[..., Iterator[dict]]:
+    """An importer that takes all of a source's files at once."""
+    def read(files: list[Path], tz: str | None, report: ImportReport) -> Iterator[dict]:
+        return read_many(files, tz=tz, report=report)
+    return read
 
 
 def _slurm_json_kind(head: bytes) -> str | None:
@@ -90,35 +94,15 @@ def _sniff_squeue(path: Path, head: bytes) -> bool:
     return (cells[:1] == ["JOBID"] and "STATE" in cells) or _slurm_json_kind(head) == "squeue"
 
 
-def _read_sacct(files: list[Path], tz: str | None,
-                report: ImportReport) -> Iterator[dict[str, Any]]:
-    for path in files:
-        yield from sacct.read_file(path, tz=tz, report=report)
-
-
-def _read_squeue(files: list[Path], tz: str | None,
-                 report: ImportReport) -> Iterator[dict[str, Any]]:
-    return squeue.read_files(files, tz=tz, report=report)
-
-
-def _read_procs(files: list[Path], tz: str | None,
-                report: ImportReport) -> Iterator[dict[str, Any]]:
-    return procs.read(files, tz=tz, report=report)
-
-
-def _read_redis(files: list[Path], tz: str | None,
-                report: ImportReport) -> Iterator[dict[str, Any]]:
-    return redis_log.read(files, tz=tz, report=report)
-
-
 SOURCES: list[AutoSource] = [
-    AutoSource("parsl-db", _sniff_parsl_db, _read_parsl_db, per_file=True),
-    AutoSource("parsl-logs", _sniff_parsl_logs, _read_parsl_logs),
-    AutoSource("sacct", _sniff_sacct, _read_sacct),
+    AutoSource("parsl-db", _sniff_parsl_db, _each(parsl_db.read), per_file=True),
+    AutoSource("parsl-logs", _sniff_parsl_logs, _all(parsl_logs.read)),
+    AutoSource("sacct", _sniff_sacct, _each(sacct.read_file)),
     # all snapshots in one import: state changes are seen between them
-    AutoSource("squeue", _sniff_squeue, _read_squeue),
-    AutoSource("procs", lambda path, head: procs.sniff(head), _read_procs),
-    AutoSource("redis-log", lambda path, head: redis_log.looks_like_redis(head), _read_redis),
+    AutoSource("squeue", _sniff_squeue, _all(squeue.read_files)),
+    AutoSource("procs", lambda path, head: procs.sniff(head), _all(procs.read)),
+    AutoSource("redis-log", lambda path, head: redis_log.looks_like_redis(head),
+               _all(redis_log.read)),
 ]
 
 

@@ -617,10 +617,14 @@ _OPTIONAL_GROUPS = (
 )
 
 
+def _optional_fields(groups: dict[str, str | None]) -> dict[str, Any]:
+    return {key: conv(groups[g]) for g, key, conv in _OPTIONAL_GROUPS if groups.get(g)}
+
+
 def _ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
     """The millisecond variants: local time, and only some of the groups."""
     groups = m.groupdict()
-    fields = {key: conv(groups[g]) for g, key, conv in _OPTIONAL_GROUPS if groups.get(g)}
+    fields = _optional_fields(groups)
     return times.parse(groups["time"]), groups["logger"], groups["level"], groups["msg"], fields
 
 
@@ -761,7 +765,7 @@ def _text_records(
 
 def _ms_fields_without_time(m: re.Match[str]) -> tuple:
     groups = m.groupdict()
-    fields = {key: conv(groups[g]) for g, key, conv in _OPTIONAL_GROUPS if groups.get(g)}
+    fields = _optional_fields(groups)
     fields["parsl.time_raw"] = groups.get("time") or groups.get("epoch")
     return None, groups["logger"], groups["level"], groups["msg"], fields
 
