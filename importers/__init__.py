@@ -9,11 +9,11 @@ __version__ = "0.1.0"
 
 # source name (as in ``ev.source`` and the CLI subcommand) -> module under importers/
 SOURCES = {
-    "parsl-db": "importers.parsl_db",
-    "parsl-logs": "importers.parsl_logs",
-    "redis-log": "importers.redis_log",
-    "sacct": "importers.sacct",
-    "squeue": "importers.squeue",
-    "procs": "importers.procs",
-    "watch-procs": "importers.procs_watch",
+    "parsl-db": "importers.sources.parsl_db",
+    "parsl-logs": "importers.sources.parsl_logs",
+    "redis-log": "importers.sources.redis_log",
+    "sacct": "importers.sources.sacct",
+    "squeue": "importers.sources.squeue",
+    "procs": "importers.sources.procs",
+    "watch-procs": "importers.sources.procs_watch",
 }

@@ -2,7 +2,7 @@
 
 Each subcommand parses its options, calls the source's ``read()`` and hands the records to
 the pool writer; parsing lives in the importer modules, never here. Library errors
-(:class:`~importers.errors.EvImportError`) become one ``error: ...`` line on stderr and the
+(:class:`~importers.core.errors.EvImportError`) become one ``error: ...`` line on stderr and the
 exit code of DESIGN §5: 0 ok, 1 partial (some input unparsed or unreadable), 2 unusable.
 
 Example::
@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import EXIT_OK, EXIT_PARTIAL, EvImportError
-from .pool import PoolWriter, pool_dir, source_id
-from .report import ImportReport
+from .core.errors import EXIT_OK, EXIT_PARTIAL, EvImportError
+from .core.pool import PoolWriter, pool_dir, source_id
+from .core.report import ImportReport
 
 Reader = Callable[[ImportReport], Iterator[dict[str, Any]]]
 Filler = Callable[[PoolWriter, ImportReport], None]

@@ -46,7 +46,7 @@ sys.path.insert(0, ROOT)
 
 
 def sacct_fields() -> str:
-    from importers.sacct import SACCT_FIELDS
+    from importers.sources.sacct import SACCT_FIELDS
 
     return ",".join(SACCT_FIELDS)
 

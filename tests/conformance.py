@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import orjson
 
-from importers.record import UNKNOWN_VALUES
+from importers.core.record import UNKNOWN_VALUES
 
 ENVELOPE_TYPES = {
     "formatted": str,

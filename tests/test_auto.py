@@ -12,8 +12,9 @@ from pathlib import Path
 
 from conftest import FIXTURES
 
-from importers import auto, parsl_db, parsl_logs, pool
 from importers.cli import main
+from importers.core import pool
+from importers.sources import auto, parsl_db, parsl_logs
 
 DBS = [*FIXTURES.glob("parsl/*/runinfo/monitoring.db"),
        *FIXTURES.glob("academy/*/runinfo/monitoring.db")]

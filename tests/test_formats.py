@@ -1,6 +1,6 @@
 """Every line format in ev-import comes with real sample lines, and they all still match.
 
-Generic over all importers: any module-level :class:`LineTable` in ``importers.*`` is found
+Generic over all importers: any module-level :class:`LineTable` in ``importers.sources`` is found
 and checked, as lnav's format loader checks every format's samples. A variant that gains a
 group without a sample saying what it captures fails here.
 """
@@ -12,20 +12,18 @@ import pkgutil
 
 import pytest
 
-import importers
-from importers.lineformat import ISO_TIME, LineTable, LocalTimes, Sample, Variant
-from importers.timezones import resolve_zone
+from importers import sources
+from importers.core.lineformat import ISO_TIME, LineTable, LocalTimes, Sample, Variant
+from importers.core.timezones import resolve_zone
 
 
 def _tables() -> list[tuple[str, LineTable]]:
     found = []
-    for info in pkgutil.iter_modules(importers.__path__):
-        if info.name.startswith("_"):
-            continue  # __main__ would run the CLI
-        module = importlib.import_module(f"importers.{info.name}")
+    for info in pkgutil.walk_packages(sources.__path__, "importers.sources."):
+        module = importlib.import_module(info.name)
         for attr, value in vars(module).items():
             if isinstance(value, LineTable):
-                found.append((f"{info.name}.{attr}", value))
+                found.append((f"{info.name.removeprefix('importers.sources.')}.{attr}", value))
     return found
 
 

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
-from importers import parallel, parsl_db, parsl_logs
-from importers.pool import PoolWriter
-from importers.report import ImportReport
+from importers.core import parallel
+from importers.core.pool import PoolWriter
+from importers.core.report import ImportReport
+from importers.sources import parsl_db, parsl_logs
 
 RUN = FIXTURES / "parsl" / "2024.3.4" / "runinfo"
 DB = FIXTURES / "parsl" / "2026.10.26" / "runinfo" / "monitoring.db"

@@ -18,9 +18,9 @@ import pytest
 from conformance import assert_conforms
 from conftest import parsl_releases
 
-from importers import parsl_db
 from importers.cli import main
-from importers.report import UNKNOWN_COLUMN, UNKNOWN_TABLE, UNREADABLE_TABLE, ImportReport
+from importers.core.report import UNKNOWN_COLUMN, UNKNOWN_TABLE, UNREADABLE_TABLE, ImportReport
+from importers.sources import parsl_db
 
 RELEASES = parsl_releases()
 assert len(RELEASES) >= 2, "expected fixtures of a recent and an older Parsl release"

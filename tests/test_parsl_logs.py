@@ -16,9 +16,10 @@ import pytest
 from conformance import assert_conforms
 from conftest import FIXTURES, parsl_releases
 
-from importers import parsl_db, parsl_logs, pool
 from importers.cli import main
-from importers.report import ImportReport
+from importers.core import pool
+from importers.core.report import ImportReport
+from importers.sources import parsl_db, parsl_logs
 
 RELEASES = parsl_releases()
 TEXT_RELEASES = [r for r in RELEASES if not r.name.endswith("-json")]

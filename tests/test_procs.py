@@ -20,10 +20,10 @@ import pytest
 from conformance import assert_conforms
 from conftest import FIXTURES
 
-from importers import procs
 from importers.cli import main
-from importers.errors import UnusableInput
-from importers.report import ImportReport
+from importers.core.errors import UnusableInput
+from importers.core.report import ImportReport
+from importers.sources import procs
 
 CAPTURED = FIXTURES / "procs" / "captured"
 EXAMPLES = FIXTURES / "procs" / "examples"

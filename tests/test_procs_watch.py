@@ -26,10 +26,11 @@ import pytest
 from conformance import assert_conforms
 from conftest import FIXTURES, ROOT
 
-from importers import pool, procs_watch
 from importers.cli import main
-from importers.procs import decode_status
-from importers.report import ImportReport
+from importers.core import pool
+from importers.core.report import ImportReport
+from importers.sources import procs_watch
+from importers.sources.procs import decode_status
 
 WORKLOAD = ROOT / "scripts" / "procs_live_workload.sh"
 PROBE_CAPTURE = FIXTURES / "procs" / "captured" / "netlink_probe_true.txt"
@@ -471,8 +472,8 @@ def test_struct_layouts_match_the_kernel_abi() -> None:
 
 
 def test_pool_appender_appends_batches_that_a_reader_sees_at_once(tmp_path: Path) -> None:
-    from importers import procs
-    from importers.pool import PoolAppender
+    from importers.core.pool import PoolAppender
+    from importers.sources import procs
 
     records = list(procs.read([FIXTURES / "procs" / "captured" / "bpftrace_execsnoop_bt.txt"],
                               start="0", tz="UTC"))
@@ -495,10 +496,10 @@ def test_pool_appender_appends_batches_that_a_reader_sees_at_once(tmp_path: Path
 
 
 def test_bcc_module_is_found_or_refused_in_one_line() -> None:
-    """importers.procs_bcc from this (non-Debian) Python: Debian's python3-bpfcc module is
+    """importers.sources.procs_bcc from this (non-Debian) Python: Debian's python3-bpfcc module is
     loaded from its dist-packages and says how, or bcc is refused with one line; opening the
     backend where the kernel has no headers or kprobes is refused with one line too."""
-    from importers import procs_bcc
+    from importers.sources import procs_bcc
 
     try:
         _module, how = procs_bcc.load_module()

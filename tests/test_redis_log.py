@@ -22,9 +22,9 @@ import pytest
 from conformance import assert_conforms
 from conftest import FIXTURES
 
-from importers import redis_log
 from importers.cli import main
-from importers.report import ImportReport
+from importers.core.report import ImportReport
+from importers.sources import redis_log
 
 REDIS = FIXTURES / "redis"
 FILES = sorted(p for p in REDIS.glob("*/*") if p.suffix in (".log", ".out"))
@@ -732,7 +732,7 @@ def test_two_processes_give_the_sequential_output_but_at_the_cuts(tmp_path, monk
     """A big log cut in parts (here a small one, with the size threshold lowered): the same
     records in the same order; only what needs an earlier part (a child's parent pid, the
     role of a 2.x or signal-handler line, a shutdown's signal) may differ after a cut."""
-    from importers.pool import PoolWriter
+    from importers.core.pool import PoolWriter
 
     log = tmp_path / "redis.log"
     log.write_bytes(b"".join(_fixture(f"{v}/persistence.log").read_bytes()

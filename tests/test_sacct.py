@@ -14,9 +14,9 @@ import pytest
 from conformance import assert_conforms
 from conftest import FIXTURES
 
-from importers import parsl_db, sacct, slurm_fields
 from importers.cli import main
-from importers.report import COMMAND_FAILED, UNPARSED_LINE, ImportReport
+from importers.core.report import COMMAND_FAILED, UNPARSED_LINE, ImportReport
+from importers.sources import parsl_db, sacct, slurm_fields
 
 SLURM = FIXTURES / "slurm"
 PARSL_SLURM = sorted((FIXTURES / "parsl-slurm").glob("*/runinfo/monitoring.db"))

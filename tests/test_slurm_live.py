@@ -16,9 +16,9 @@ import pytest
 from conformance import assert_conforms
 from test_sacct import assert_agrees_with_workload, by_row, ground_truth
 
-from importers import sacct, squeue
 from importers.cli import main
-from importers.report import ImportReport
+from importers.core.report import ImportReport
+from importers.sources import sacct, squeue
 
 CI_DIR = Path(os.environ.get("EV_SLURM_CI", "/tmp/ev-slurm-ci"))
 GROUND_TRUTH = CI_DIR / "ground_truth.tsv"

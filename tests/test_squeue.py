@@ -18,9 +18,9 @@ from conformance import assert_conforms
 from conftest import FIXTURES
 from test_sacct import ground_truth
 
-from importers import squeue
 from importers.cli import main
-from importers.report import ImportReport
+from importers.core.report import ImportReport
+from importers.sources import squeue
 
 SLURM = FIXTURES / "slurm"
 TEXT = sorted(SLURM.glob("squeue_*.txt"))

@@ -7,10 +7,10 @@ import inspect
 import sys
 from pathlib import Path
 
-from .. import auto
 from ..cli import summary_line, write_import
-from ..errors import EXIT_OK, EXIT_PARTIAL, EvImportError
-from ..pool import pool_dir
+from ..core.errors import EXIT_OK, EXIT_PARTIAL, EvImportError
+from ..core.pool import pool_dir
+from ..sources import auto
 
 SHOW_UNKNOWN = 5
 

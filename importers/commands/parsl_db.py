@@ -6,8 +6,8 @@ import argparse
 import inspect
 import os
 
-from .. import parsl_db
 from ..cli import run_import
+from ..sources import parsl_db
 
 
 def cmd_parsl_db(args: argparse.Namespace) -> int:

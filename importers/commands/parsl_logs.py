@@ -6,8 +6,8 @@ import argparse
 import inspect
 import os
 
-from .. import parsl_logs
 from ..cli import run_import
+from ..sources import parsl_logs
 
 
 def cmd_parsl_logs(args: argparse.Namespace) -> int:

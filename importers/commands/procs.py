@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import inspect
 
-from .. import procs, procs_watch
 from ..cli import run_import
+from ..sources import procs, procs_watch
 
 
 def cmd_procs(args: argparse.Namespace) -> int:

@@ -6,8 +6,8 @@ import argparse
 import inspect
 import os
 
-from .. import redis_log
 from ..cli import run_import
+from ..sources import redis_log
 
 
 def cmd_redis_log(args: argparse.Namespace) -> int:

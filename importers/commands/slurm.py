@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import inspect
 
-from .. import sacct, squeue
 from ..cli import run_import
+from ..sources import sacct, squeue
 
 
 def cmd_sacct(args: argparse.Namespace) -> int:

@@ -8,8 +8,8 @@ width   the same cursor, but dumping a constant real record of ours per row: wha
         wider output alone costs (our records carry the envelope and provenance)
 pandas  ``pandas.read_sql`` of the same tables + ``orjson.dumps`` of each row dict (what
         Parsl users do today; the peer)
-ours    ``importers.parsl_db.read`` + ``PoolWriter``: one core
-ours-2j ``importers.parsl_db.write_to(jobs=2)``: tables of 200,000 rows or more cut into
+ours    ``importers.sources.parsl_db.read`` + ``PoolWriter``: one core
+ours-2j ``importers.sources.parsl_db.write_to(jobs=2)``: tables of 200,000 rows or more cut into
         rowid ranges for two processes (what ``ev-import parsl-db`` does on two cores)
 """
 
@@ -108,7 +108,7 @@ def parsl_pandas(db: Path, out: Path) -> None:
 def parsl_width(db: Path, out: Path) -> None:
     import orjson
 
-    from importers import parsl_db
+    from importers.sources import parsl_db
 
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     sample = {}
@@ -124,17 +124,17 @@ def parsl_width(db: Path, out: Path) -> None:
 
 
 def parsl_ours(db: Path, out: Path) -> None:
-    from importers import parsl_db
-    from importers.pool import PoolWriter
+    from importers.core.pool import PoolWriter
+    from importers.sources import parsl_db
 
     with PoolWriter(out.parent, "bench", out.name) as writer:
         writer.write_all(parsl_db.read(db, tz="UTC"))
 
 
 def parsl_ours_2j(db: Path, out: Path) -> None:
-    from importers import parsl_db
-    from importers.pool import PoolWriter
-    from importers.report import ImportReport
+    from importers.core.pool import PoolWriter
+    from importers.core.report import ImportReport
+    from importers.sources import parsl_db
 
     with PoolWriter(out.parent, "bench", out.name) as writer:
         parsl_db.write_to(writer, db, tz="UTC", report=ImportReport(), jobs=2)

@@ -10,7 +10,7 @@ lnav    Debian's lnav 0.11 with the format in lnav_parsl_format.json (lnav has n
         Parsl; a user would write this one), exporting every message as JSON lines:
         lnav -n -c ';SELECT *, log_body FROM parsl_log' -c ':write-jsonlines-to OUT' FILE
         run with HOME/XDG_CONFIG_HOME in a temp dir holding only that format
-ours    importers.parsl_logs.write_to(..., jobs=1): one core
+ours    importers.sources.parsl_logs.write_to(..., jobs=1): one core
 ours-2j the same with jobs=2: the file cut at record boundaries, both cores
 """
 
@@ -74,7 +74,7 @@ def build_ms(lines: int, workdir: Path) -> Path:
 
 
 def _sample_record(path: Path) -> dict:
-    from importers import parsl_logs
+    from importers.sources import parsl_logs
 
     for rec in parsl_logs.read([path.parent if path.name == "parsl.log" else path]):
         if rec.get("ev.event") not in ("unparsed",) and rec.get("ev.line_count", 1) == 1:
@@ -99,9 +99,9 @@ def lnav(path: Path, out: Path) -> None:
 
 
 def _ours(path: Path, out: Path, jobs: int) -> None:
-    from importers import parsl_logs
-    from importers.pool import PoolWriter
-    from importers.report import ImportReport
+    from importers.core.pool import PoolWriter
+    from importers.core.report import ImportReport
+    from importers.sources import parsl_logs
 
     with PoolWriter(out.parent, "bench", out.name) as writer:
         parsl_logs.write_to(writer, [path], report=ImportReport(), jobs=jobs)

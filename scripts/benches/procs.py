@@ -6,7 +6,7 @@ input   fixtures/procs/captured/bpftrace_execsnoop_bt.txt's rows repeated with r
         (and fresh pids) up to N lines, one argv-with-a-newline record among every 18 rows
 floor   iterate the file in binary and write a constant record of ours per line
         (scripts/benches/_floors.py)
-ours    ``importers.procs.read`` + ``PoolWriter`` (the whole ``ev-import procs``)
+ours    ``importers.sources.procs.read`` + ``PoolWriter`` (the whole ``ev-import procs``)
 
 Live burst (root; ``python scripts/benches/procs.py --burst 20000 --repeat 3``): a bash loop
 starts N short processes (``/bin/true``) as fast as this machine forks them, 64 at a time;
@@ -66,7 +66,7 @@ def build_execsnoop(lines: int, workdir: Path) -> Path:
 
 
 def _sample_record() -> dict:
-    from importers import procs
+    from importers.sources import procs
 
     return next(r for r in procs.read([CAPTURE], start="0", tz="UTC")
                 if r["ev.event"] == "exec")
@@ -77,8 +77,8 @@ def procs_floor(path: Path, out: Path) -> None:
 
 
 def procs_ours(path: Path, out: Path) -> None:
-    from importers import procs
-    from importers.pool import PoolWriter
+    from importers.core.pool import PoolWriter
+    from importers.sources import procs
 
     with PoolWriter(out.parent, "bench", out.name) as writer:
         writer.write_all(procs.read([path], start="0", tz="UTC"))

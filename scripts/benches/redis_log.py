@@ -13,7 +13,7 @@ lnav    Debian's lnav 0.11 with the format in lnav_redis_format.json (lnav 0.11 
              -c ':write-jsonlines-to OUT' FILE
         run with HOME and XDG_CONFIG_HOME in a temp dir holding only that format (installed as
         .lnav/formats/installed/redis_log.json and .config/lnav/formats/installed/...)
-ours    importers.redis_log.write_to(PoolWriter, [FILE], tz="UTC", jobs=1): the whole
+ours    importers.sources.redis_log.write_to(PoolWriter, [FILE], tz="UTC", jobs=1): the whole
         ``ev-import redis-log -j 1``, one core
 ours-2j the same with jobs=2: a file of 32 MiB or more cut at prefixed notice/verbose/debug
         lines, both cores (the 20 MB size is below the cut-off: one core there)
@@ -74,7 +74,7 @@ def build(lines: int, workdir: Path) -> Path:
 
 
 def _sample_record() -> dict:
-    from importers import redis_log
+    from importers.sources import redis_log
 
     for rec in redis_log.read(FIXTURES / "7.0.15" / "loglevel-verbose.log", tz="UTC"):
         if rec["ev.lineno"] == 9:
@@ -91,9 +91,9 @@ def lnav(path: Path, out: Path) -> None:
 
 
 def _ours(path: Path, out: Path, jobs: int) -> None:
-    from importers import redis_log
-    from importers.pool import PoolWriter
-    from importers.report import ImportReport
+    from importers.core.pool import PoolWriter
+    from importers.core.report import ImportReport
+    from importers.sources import redis_log
 
     with PoolWriter(out.parent, "bench", out.name) as writer:
         redis_log.write_to(writer, [path], tz="UTC", year=2026, report=ImportReport(),

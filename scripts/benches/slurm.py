@@ -5,7 +5,7 @@ input   a ``sacct -P`` file of N rows (jobs and their steps) made from the real 
         tasks, the job with a '|' in its name, steps and the never-started job included)
 floor   iterate the file in binary and write a constant real record of ours (a job_end
         event, the widest kind) per line: what reading lines and writing our width costs
-ours    ``importers.sacct.read`` + ``PoolWriter`` (the whole ``ev-import sacct --file``),
+ours    ``importers.sources.sacct.read`` + ``PoolWriter`` (the whole ``ev-import sacct --file``),
         which writes one event per known time: about 3.7 events per row here
 """
 
@@ -60,7 +60,7 @@ def rows_of(path: Path) -> int:
 
 
 def _widest_record() -> dict:
-    from importers import sacct
+    from importers.sources import sacct
 
     return next(r for r in sacct.read(SOURCE, tz="UTC")
                 if r["ev.event"] == "job_end" and r["slurm.jobid"] == "34")
@@ -71,8 +71,8 @@ def sacct_floor(path: Path, out: Path) -> None:
 
 
 def sacct_ours(path: Path, out: Path) -> None:
-    from importers import sacct
-    from importers.pool import PoolWriter
+    from importers.core.pool import PoolWriter
+    from importers.sources import sacct
 
     with PoolWriter(out.parent, "bench", out.name) as writer:
         writer.write_all(sacct.read(path, tz="UTC"))

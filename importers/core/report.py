@@ -63,7 +63,7 @@ class ImportReport:
     def problem(self, name: str, detail: str | None = None, count: int = 1) -> None:
         """Count a named problem; ``detail`` (a table, a file) is listed once in the summary."""
         if name not in PROBLEMS:
-            raise ValueError(f"unknown problem name {name!r}; add it to importers.report")
+            raise ValueError(f"unknown problem name {name!r}; add it to importers.core.report")
         self.problems[name] += count
         if detail is not None:
             seen = self.details.setdefault(name, [])

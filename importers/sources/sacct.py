@@ -22,7 +22,7 @@ every field of the row (a step also carries its job's user, partition, name...).
 
 Example::
 
-    from importers import sacct
+    from importers.sources import sacct
     for rec in sacct.read("fixtures/slurm/sacct_P_local.txt", tz="UTC"):
         print(rec["ev.event"], rec["slurm.jobid"], rec.get("slurm.state"))
     events = list(sacct.read(None, jobs=["34", "37"]))     # runs sacct itself
@@ -41,10 +41,9 @@ from typing import Any
 
 import orjson
 
-from . import slurm_fields as sf
-from .errors import CommandFailed, UnusableInput
-from .lineformat import read_lines
-from .record import (
+from ..core.errors import CommandFailed, UnusableInput
+from ..core.lineformat import read_lines
+from ..core.record import (
     CREATED,
     EVENT,
     FORMATTED,
@@ -58,8 +57,9 @@ from .record import (
     UNKNOWN_VALUES,
     unparsed,
 )
-from .report import BAD_TIMESTAMP, COMMAND_FAILED, UNPARSED_LINE, ImportReport
-from .timezones import NaiveTimeConverter, resolve_zone
+from ..core.report import BAD_TIMESTAMP, COMMAND_FAILED, UNPARSED_LINE, ImportReport
+from ..core.timezones import NaiveTimeConverter, resolve_zone
+from . import slurm_fields as sf
 
 SOURCE_NAME = "sacct"
 RECORD_NAME = "slurm.sacct"

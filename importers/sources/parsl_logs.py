@@ -23,7 +23,7 @@ the run's ``parsl.log``, whose ``v2022`` lines carry both the epoch and the loca
 
 Example::
 
-    from importers import parsl_logs
+    from importers.sources import parsl_logs
     for rec in parsl_logs.read(["runinfo/"]):
         if rec["ev.event"] == "task_launched":
             print(rec["parsl.task_id"], rec["parsl.executor_task_id"])
@@ -44,11 +44,11 @@ from typing import Any
 
 import orjson
 
-from .errors import UnusableInput
-from .lineformat import ISO_TIME, LineTable, Sample, Variant, read_line_blocks, read_lines
-from .parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
-from .pool import PoolWriter
-from .record import (
+from ..core.errors import UnusableInput
+from ..core.lineformat import ISO_TIME, LineTable, Sample, Variant, read_line_blocks, read_lines
+from ..core.parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
+from ..core.pool import PoolWriter
+from ..core.record import (
     CREATED,
     EVENT,
     FORMATTED,
@@ -63,8 +63,8 @@ from .record import (
     SOURCE,
     unparsed,
 )
-from .report import UNPARSED_LINE, UNREADABLE_FILE, ImportReport
-from .timezones import NaiveTimeConverter, resolve_zone
+from ..core.report import UNPARSED_LINE, UNREADABLE_FILE, ImportReport
+from ..core.timezones import NaiveTimeConverter, resolve_zone
 
 SOURCE_NAME = "parsl-logs"
 

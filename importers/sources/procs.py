@@ -28,7 +28,7 @@ as the time of its last event. The report says which base was assumed.
 
 Example::
 
-    from importers import procs
+    from importers.sources import procs
     for rec in procs.read(["execsnoop.txt"], start="2026-11-25T08:50:00", tz="UTC"):
         print(rec["ev.event"], rec.get("linux.pid"), rec.get("linux.cmdline"))
 """
@@ -46,16 +46,16 @@ from typing import Any
 
 import orjson
 
-from .errors import UnusableInput
-from .record import LINUX_HOSTNAME, LINUX_PID, record, unparsed
-from .report import (
+from ..core.errors import UnusableInput
+from ..core.record import LINUX_HOSTNAME, LINUX_PID, record, unparsed
+from ..core.report import (
     EVENTS_LOST,
     INVALID_UTF8,
     UNPARSED_LINE,
     UNREADABLE_FILE,
     ImportReport,
 )
-from .timezones import resolve_zone
+from ..core.timezones import resolve_zone
 
 SOURCE_NAME = "procs"
 RECORD_NAME = "linux.proc"

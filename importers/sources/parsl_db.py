@@ -14,7 +14,7 @@ Parsl stores naive local datetimes (``2024-03-04 12:34:56.789012``); they are re
 
 Example::
 
-    from importers import parsl_db
+    from importers.sources import parsl_db
     for rec in parsl_db.read("runinfo/monitoring.db", tz="UTC"):
         print(rec["ev.event"], rec.get("parsl.task_id"))
 """
@@ -34,10 +34,10 @@ from urllib.request import pathname2url
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from .errors import InputLocked, UnusableInput
-from .parallel import Part, write_parts
-from .pool import PoolWriter
-from .record import (
+from ..core.errors import InputLocked, UnusableInput
+from ..core.parallel import Part, write_parts
+from ..core.pool import PoolWriter
+from ..core.record import (
     CREATED,
     EVENT,
     FORMATTED,
@@ -51,7 +51,7 @@ from .record import (
     SOURCE,
     UNKNOWN_VALUES,
 )
-from .report import (
+from ..core.report import (
     BAD_TIMESTAMP,
     TRUNCATED_INPUT,
     UNKNOWN_COLUMN,
@@ -59,7 +59,7 @@ from .report import (
     UNREADABLE_TABLE,
     ImportReport,
 )
-from .timezones import NaiveTimeConverter, resolve_zone
+from ..core.timezones import NaiveTimeConverter, resolve_zone
 
 SOURCE_NAME = "parsl-db"
 SQLITE_MAGIC = b"SQLite format 3\x00"

@@ -16,7 +16,7 @@ snapshot time is the time it was taken.
 
 Example::
 
-    from importers import squeue
+    from importers.sources import squeue
     for rec in squeue.read(["q1.json", "q2.json"], at=None, tz="UTC"):
         print(rec["ev.event"], rec["slurm.jobid"], rec["slurm.state"], rec.get("slurm.reason"))
 """
@@ -34,9 +34,8 @@ from typing import Any
 
 import orjson
 
-from . import slurm_fields as sf
-from .errors import CommandFailed, UnusableInput
-from .record import (
+from ..core.errors import CommandFailed, UnusableInput
+from ..core.record import (
     CREATED,
     EVENT,
     FORMATTED,
@@ -49,8 +48,9 @@ from .record import (
     UNKNOWN_VALUES,
     unparsed,
 )
-from .report import UNPARSED_LINE, ImportReport
-from .timezones import NaiveTimeConverter, resolve_zone
+from ..core.report import UNPARSED_LINE, ImportReport
+from ..core.timezones import NaiveTimeConverter, resolve_zone
+from . import slurm_fields as sf
 
 SOURCE_NAME = "squeue"
 RECORD_NAME = "slurm.squeue"

@@ -19,9 +19,9 @@ from typing import Any
 
 import orjson
 
+from ..core.errors import UnusableInput
+from ..core.report import ImportReport
 from . import parsl_db, parsl_logs, procs, redis_log, sacct, squeue
-from .errors import UnusableInput
-from .report import ImportReport
 
 HEAD_BYTES = 8192
 

@@ -31,7 +31,7 @@ epoch, a 4.x+ line, ``script``'s header); the report says which. ``year=`` overr
 
 Example::
 
-    from importers import redis_log
+    from importers.sources import redis_log
     for rec in redis_log.read(["redis.log"], tz="UTC"):
         if rec["ev.event"] == "bgsave_start":
             print(rec["linux.pid"], "forked", rec["redis.child_pid"])
@@ -49,11 +49,11 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from .errors import UnusableInput
-from .lineformat import LineTable, LocalTimes, Sample, Variant, read_line_blocks
-from .parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
-from .pool import PoolWriter
-from .record import (
+from ..core.errors import UnusableInput
+from ..core.lineformat import LineTable, LocalTimes, Sample, Variant, read_line_blocks
+from ..core.parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
+from ..core.pool import PoolWriter
+from ..core.record import (
     CREATED,
     EVENT,
     FORMATTED,
@@ -69,8 +69,8 @@ from .record import (
     known,
     unparsed,
 )
-from .report import BAD_TIMESTAMP, UNPARSED_LINE, UNREADABLE_FILE, ImportReport
-from .timezones import resolve_zone
+from ..core.report import BAD_TIMESTAMP, UNPARSED_LINE, UNREADABLE_FILE, ImportReport
+from ..core.timezones import resolve_zone
 
 SOURCE_NAME = "redis-log"
 RECORD_NAME = "redis"

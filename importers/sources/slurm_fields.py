@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from .timezones import NaiveTimeConverter
+from ..core.timezones import NaiveTimeConverter
 
 # Words Slurm prints where a duration would be. Kept as text under the field's own key.
 DURATION_WORDS = frozenset(

@@ -12,7 +12,7 @@ Backends (:func:`open_backend`):
   from ``/proc`` at once (``linux.proc_gone`` marks a process that was already gone).
   Per-CPU sequence numbers reveal exactly how many events the kernel dropped.
 * ``bcc``: Debian's ``python3-bpfcc`` on the ``sched:sched_process_{fork,exec,exit}``
-  tracepoints only (importers/procs_bcc.py). ``auto`` tries it and falls back to netlink
+  tracepoints only (importers/sources/procs_bcc.py). ``auto`` tries it and falls back to netlink
   with one line saying why.
 
 Records (``ev.source`` = ``watch-procs``, ``ev.backend`` = the backend): ``fork`` (child
@@ -51,8 +51,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_OK, EXIT_PARTIAL, NotPermitted, UnusableInput
-from .pool import PoolAppender, pool_dir
+from ..core.errors import EXIT_OK, EXIT_PARTIAL, NotPermitted, UnusableInput
+from ..core.pool import PoolAppender, pool_dir
+from ..core.record import LINUX_HOSTNAME, LINUX_PID, REASON, record
+from ..core.report import EVENTS_LOST, ImportReport
 from .procs import (
     ARGV,
     BOOT_ID,
@@ -76,8 +78,6 @@ from .procs import (
     decode_status,
     describe_exit,
 )
-from .record import LINUX_HOSTNAME, LINUX_PID, REASON, record
-from .report import EVENTS_LOST, ImportReport
 
 SOURCE_NAME = "watch-procs"
 BACKEND = "ev.backend"

@@ -122,7 +122,7 @@ def read_line_blocks(
     removed; a last line without an ending is kept; bytes that are not UTF-8 are decoded
     with U+FFFD and reported (``InvalidUtf8``). A file that cannot be opened raises
     :class:`UnusableInput`. ``start``/``end``/``first_lineno`` read one byte range (a part
-    cut at a line start by :mod:`importers.parallel`).
+    cut at a line start by :mod:`importers.core.parallel`).
     """
     try:
         fh = open(path, "rb")  # noqa: SIM115 - closed below, generator lifetime
