@@ -8,9 +8,19 @@ import sys
 from pathlib import Path
 
 from ..cli import summary_line, write_import
-from ..core.errors import EXIT_OK, EXIT_PARTIAL, EvImportError
-from ..core.pool import pool_dir
-from ..sources import auto
+from ..core.errors import EXIT_OK, EXIT_PARTIAL, EvImportError, UnusableInput
+from ..core.identity import Unit, container_units, file_units
+from ..core.pool import FULL_ERRNOS, full_error, pool_dir
+from ..sources import auto, parsl_logs
+
+
+def units_of(source: auto.AutoSource, files: list[Path], roots: list[str]) -> list[Unit]:
+    """The pool files of one source's files (:mod:`importers.core.identity`)."""
+    if source.unit == "run":
+        return container_units(files, roots, parsl_logs.run_dir_of)
+    if source.unit == "all":
+        return [Unit("", [str(f) for f in files])] if files else []
+    return file_units(files)
 
 SHOW_UNKNOWN = 5
 
@@ -33,17 +43,19 @@ def cmd_auto(args: argparse.Namespace) -> int:
     lines: list[str] = []
     details: list[str] = []
     partial = False
+    roots = [p for p in args.paths if Path(p).is_dir()]
     for source in auto.SOURCES:
         files = plan.by_source.get(source.name, [])
-        groups = [[f] for f in files] if source.per_file else ([files] if files else [])
         events = unparsed = 0
         outputs: list[str] = []
-        for group in groups:
-            inputs = [str(f) for f in group]
+        for unit in units_of(source, files, roots):
+            inputs = unit.inputs
+            group = [Path(i) for i in inputs]
             try:
                 writer, report = write_import(
-                    pool, source.name, inputs, {"tz": args.tz},
+                    pool, source.name, inputs, None,
                     lambda r, g=group, s=source: s.read(g, args.tz, r), progress=progress,
+                    unit=unit.key or None,
                 )
             except EvImportError as exc:
                 details.append(f"error: {exc.line()}")
@@ -51,7 +63,7 @@ def cmd_auto(args: argparse.Namespace) -> int:
                 continue
             events += writer.count
             unparsed += writer.unparsed
-            outputs.append(str(writer.final))
+            outputs.append(str(writer.final) + (" (kept)" if writer.kept_previous else ""))
             if writer.unparsed or report.partial or report.problems:
                 details.append("  " + summary_line(source.name, inputs, writer, report))
             partial = partial or bool(writer.unparsed) or report.partial
@@ -62,13 +74,19 @@ def cmd_auto(args: argparse.Namespace) -> int:
                          f"({unparsed} unparsed) -> {shown}")
             lines.extend(details)
         details = []
-    roots = [Path(p) for p in args.paths if Path(p).is_dir()]
     if plan.pool_files and not args.no_copy:
         for path in plan.pool_files:
-            root = next((r for r in roots if r in path.parents), None)
-            auto.copy_pool_file(path, pool, root)
+            try:
+                auto.copy_pool_file(path, pool)
+            except OSError as exc:
+                if exc.errno in FULL_ERRNOS:
+                    raise full_error(exc, pool) from None
+                details.append(f"error: cannot copy {path}: {exc.strerror}")
+                partial = True
         lines.append(f"pool files (Academy or other pools): {len(plan.pool_files)} copied "
                      f"unchanged into {pool / 'copied'}")
+        lines.extend(details)
+        details = []
     elif plan.pool_files:
         lines.append(f"pool files (Academy or other pools): {len(plan.pool_files)} left where "
                      "they are (--no-copy); read them with the pool reader directly")
@@ -77,6 +95,15 @@ def cmd_auto(args: argparse.Namespace) -> int:
         more = f" (+{len(plan.unknown) - SHOW_UNKNOWN} more)" if len(plan.unknown) > \
             SHOW_UNKNOWN else ""
         lines.append(f"not recognised, not imported: {len(plan.unknown)} files: {names}{more}")
+    if plan.skipped:
+        partial = True
+        names = "; ".join(f"{path}: {why}" for path, why in plan.skipped[:SHOW_UNKNOWN])
+        more = f" (+{len(plan.skipped) - SHOW_UNKNOWN} more)" if len(plan.skipped) > \
+            SHOW_UNKNOWN else ""
+        lines.append(f"skipped, cannot be read: {len(plan.skipped)}: {names}{more}")
+    if plan.skipped and not plan.by_source and not plan.pool_files and not plan.unknown:
+        path, why = plan.skipped[0]
+        raise UnusableInput(why, path, "give directories or files to import")
     if not plan.by_source and not plan.pool_files:
         lines.append("nothing recognised to import")
     if not args.quiet or partial:

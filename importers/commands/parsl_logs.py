@@ -6,8 +6,19 @@ import argparse
 import inspect
 import os
 
-from ..cli import run_import
+from ..cli import run_units
+from ..core.identity import Unit, container_units
 from ..sources import parsl_logs
+
+
+def units_of(paths: list[str]) -> list[Unit]:
+    """One unit per run dir the paths cover whole, one per other log file; a path that does
+    not exist is a unit of its own, whose import fails alone (exit 1 if others worked)."""
+    missing = [Unit(p, [p]) for p in paths if not os.path.lexists(p)]
+    present = [p for p in paths if os.path.lexists(p)]
+    files = parsl_logs.log_files(present)[0] if present else []
+    roots = [p for p in present if os.path.isdir(p)]
+    return missing + container_units(files, roots, parsl_logs.run_dir_of)
 
 
 def cmd_parsl_logs(args: argparse.Namespace) -> int:
@@ -22,13 +33,12 @@ def cmd_parsl_logs(args: argparse.Namespace) -> int:
         ev-import parsl-logs runinfo/000/htex_local/interchange.log --tz Europe/Berlin
     """
     paths = [str(p) for p in args.paths]
-    return run_import(
+    return run_units(
         args,
         parsl_logs.SOURCE_NAME,
-        paths,
-        {"tz": args.tz},
-        fill=lambda writer, report: parsl_logs.write_to(
-            writer, paths, tz=args.tz, report=report, jobs=args.jobs),
+        units_of(paths),
+        fill_of=lambda unit: lambda writer, report: parsl_logs.write_to(
+            writer, unit.inputs, tz=args.tz, report=report, jobs=args.jobs),
     )
 
 

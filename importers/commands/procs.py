@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import inspect
 
-from ..cli import run_import
+from ..cli import run_units
+from ..core.identity import file_units
 from ..sources import procs, procs_watch
 
 
@@ -23,13 +24,13 @@ def cmd_procs(args: argparse.Namespace) -> int:
         ev-import procs sched.json --boot-time "$(uptime -s)" --host node17
     """
     files = [str(f) for f in args.files]
-    return run_import(
+    return run_units(
         args,
         procs.SOURCE_NAME,
-        files,
-        {"tz": args.tz, "start": args.start, "boot_time": args.boot_time, "host": args.host},
-        lambda report: procs.read(files, start=args.start, boot_time=args.boot_time,
-                                  tz=args.tz, host=args.host, report=report),
+        file_units(files),
+        lambda unit: lambda report: procs.read(unit.inputs, start=args.start,
+                                               boot_time=args.boot_time, tz=args.tz,
+                                               host=args.host, report=report),
     )
 
 

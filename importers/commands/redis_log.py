@@ -6,7 +6,8 @@ import argparse
 import inspect
 import os
 
-from ..cli import run_import
+from ..cli import run_units
+from ..core.identity import file_units
 from ..sources import redis_log
 
 
@@ -26,13 +27,12 @@ def cmd_redis_log(args: argparse.Namespace) -> int:
     paths = [str(p) for p in args.files]
     if len(paths) == 1:
         redis_log.check_inputs(paths)  # one unusable file: one error line, exit 2
-    return run_import(
+    return run_units(
         args,
         redis_log.SOURCE_NAME,
-        paths,
-        {"tz": args.tz, "year": args.year},
-        fill=lambda writer, report: redis_log.write_to(
-            writer, paths, tz=args.tz, report=report, year=args.year, jobs=args.jobs),
+        file_units(paths),
+        fill_of=lambda unit: lambda writer, report: redis_log.write_to(
+            writer, unit.inputs, tz=args.tz, report=report, year=args.year, jobs=args.jobs),
     )
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import inspect
 
-from ..cli import run_import
+from ..cli import run_import, run_units
+from ..core.identity import file_units
 from ..sources import sacct, squeue
 
 
@@ -27,11 +28,13 @@ def cmd_sacct(args: argparse.Namespace) -> int:
                          "only apply when ev-import runs sacct itself")
         files = list(args.file)
 
-        def reader(report):
-            for path in files:
-                yield from sacct.read_file(path, tz=args.tz, report=report)
+        def reader_of(unit):
+            def reader(report):
+                for path in unit.inputs:
+                    yield from sacct.read_file(path, tz=args.tz, report=report)
+            return reader
 
-        return run_import(args, sacct.SOURCE_NAME, files, {"tz": args.tz}, reader)
+        return run_units(args, sacct.SOURCE_NAME, file_units(files), reader_of)
     jobs = [j for spec in args.job or () for j in spec.split(",") if j.strip()]
     argv = sacct.command(jobs=jobs, starttime=args.starttime, endtime=args.endtime,
                          user=args.user, allusers=args.allusers)

@@ -20,6 +20,8 @@ from typing import Any
 import orjson
 
 from ..core.errors import UnusableInput
+from ..core.identity import host_name, real_path
+from ..core.inputs import read_head, walk_files
 from ..core.report import ImportReport
 from . import parsl_db, parsl_logs, procs, redis_log, sacct, squeue
 
@@ -30,14 +32,20 @@ HEAD_BYTES = 8192
 class AutoSource:
     """How ``auto`` finds and imports one source.
 
-    ``read`` takes the files recognised for this source; ``per_file`` sources (a DB) get one
-    import, and so one pool file, per input file.
+    ``read`` takes the files of one pool file. ``unit`` says how files are grouped into pool
+    files (:mod:`importers.core.identity`): ``file`` one per file, ``run`` one per Parsl run
+    dir the walk covers (then ``read`` gets the run dir), ``all`` one for all of them
+    together (squeue snapshots, whose state changes lie between files).
     """
 
     name: str
     sniff: Callable[[Path, bytes], bool]
     read: Callable[[list[Path], str | None, ImportReport], Iterator[dict[str, Any]]]
-    per_file: bool = False
+    unit: str = "file"
+
+    @property
+    def per_file(self) -> bool:
+        return self.unit == "file"
 
 
 def _sniff_parsl_db(path: Path, head: bytes) -> bool:
@@ -45,7 +53,7 @@ def _sniff_parsl_db(path: Path, head: bytes) -> bool:
 
 
 def _sniff_parsl_logs(path: Path, head: bytes) -> bool:
-    if path.name.endswith(".sh.ec") and parsl_logs.run_dir_of(path.resolve()):
+    if path.name.endswith(".sh.ec") and parsl_logs.run_dir_of(Path(real_path(path))):
         return True
     if path.name.endswith(".jsonlog"):
         return _first_json_object(head).get("funcname") is not None
@@ -95,11 +103,11 @@ def _sniff_squeue(path: Path, head: bytes) -> bool:
 
 
 SOURCES: list[AutoSource] = [
-    AutoSource("parsl-db", _sniff_parsl_db, _each(parsl_db.read), per_file=True),
-    AutoSource("parsl-logs", _sniff_parsl_logs, _all(parsl_logs.read)),
+    AutoSource("parsl-db", _sniff_parsl_db, _each(parsl_db.read)),
+    AutoSource("parsl-logs", _sniff_parsl_logs, _all(parsl_logs.read), unit="run"),
     AutoSource("sacct", _sniff_sacct, _each(sacct.read_file)),
     # all snapshots in one import: state changes are seen between them
-    AutoSource("squeue", _sniff_squeue, _all(squeue.read_files)),
+    AutoSource("squeue", _sniff_squeue, _all(squeue.read_files), unit="all"),
     AutoSource("procs", lambda path, head: procs.sniff(head), _all(procs.read)),
     AutoSource("redis-log", lambda path, head: redis_log.looks_like_redis(head),
                _all(redis_log.read)),
@@ -130,34 +138,41 @@ class Plan:
     by_source: dict[str, list[Path]] = field(default_factory=dict)
     pool_files: list[Path] = field(default_factory=list)
     unknown: list[Path] = field(default_factory=list)
+    # (path, why) of what could not be looked at: missing paths, FIFOs, dangling links...
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _walk(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    for p in map(Path, paths):
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for name in sorted(files):
-                    yield Path(root) / name
-        elif p.exists() or p.is_symlink():
-            yield p
-        else:
-            raise UnusableInput("no such file or directory", str(p),
-                                "give directories or files to import")
+def _walk(paths: Iterable[str | os.PathLike], skipped: list[tuple[str, str]]
+          ) -> Iterator[Path]:
+    """Regular files under ``paths``, each once (by real path, so ``auto A A/sub`` reads
+    ``A/sub`` once); a missing path, a FIFO, a loop is named in ``skipped`` instead."""
+    seen: set[str] = set()
+    for p in paths:
+        try:
+            for path in walk_files([p], skipped):
+                key = real_path(path)
+                if key not in seen:
+                    seen.add(key)
+                    yield path
+        except UnusableInput as exc:
+            skipped.append((str(p), exc.what))
 
 
 def classify(paths: Iterable[str | os.PathLike], pool: Path | None = None) -> Plan:
-    """Recognise every file under ``paths`` by content (the pool itself is skipped)."""
+    """Recognise every file under ``paths`` by content (the pool itself is skipped).
+
+    Nothing blocks or raises on a bad path: FIFOs, sockets, dangling symlinks, loops and
+    missing paths are named in ``Plan.skipped``.
+    """
     plan = Plan()
-    pool_resolved = pool.resolve() if pool is not None else None
-    for path in _walk(paths):
-        if pool_resolved is not None and pool_resolved in path.resolve().parents:
+    pool_real = real_path(pool) + os.sep if pool is not None else None
+    for path in _walk(paths, plan.skipped):
+        if pool_real is not None and real_path(path).startswith(pool_real):
             continue
         try:
-            with open(path, "rb") as fh:
-                head = fh.read(HEAD_BYTES)
-        except OSError:
-            plan.unknown.append(path)
+            head = read_head(path, HEAD_BYTES)
+        except (OSError, UnusableInput) as exc:
+            plan.skipped.append((str(path), getattr(exc, "what", None) or str(exc)))
             continue
         for source in SOURCES:
             if source.sniff(path, head):
@@ -171,13 +186,33 @@ def classify(paths: Iterable[str | os.PathLike], pool: Path | None = None) -> Pl
     return plan
 
 
-def copy_pool_file(path: Path, pool: Path, root: Path | None) -> Path:
-    """Copy a pool-format file into the pool unchanged (temp + rename), keeping its place
-    under ``root`` so Academy's ``<pool-uuid>/<instance-uuid>.jsonlog`` layout survives."""
-    relative = path.relative_to(root) if root and root in path.parents else Path(path.name)
-    target = pool / "copied" / relative
+def copied_path(path: Path, pool: Path, host: str | None = None) -> Path:
+    """Where a pool-format file is copied: ``<pool>/copied/<host>/<its real path>``.
+
+    Its identity is the input's (host + real path), like every pool file's, so ``auto A``
+    and ``auto A/sub`` copy a file to one place and other nodes' copies are kept; Academy's
+    ``<pool-uuid>/<instance-uuid>.jsonlog`` layout survives at the end of the path.
+    """
+    return pool / "copied" / (host or host_name()) / real_path(path).lstrip(os.sep)
+
+
+def copy_pool_file(path: Path, pool: Path, root: Path | None = None) -> Path:
+    """Copy a pool-format file into the pool unchanged (temp + rename + directory fsync)."""
+    from ..core.pool import fsync_dir, temp_name
+
+    target = copied_path(path, pool)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    shutil.copyfile(path, temp)
-    os.replace(temp, target)
+    temp = target.parent / temp_name(target.name)
+    try:
+        shutil.copyfile(path, temp)
+        with open(temp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(target.parent)
     return target
