@@ -41,19 +41,20 @@ class _ParslParse:
 
     def __call__(self, readable: Path, start: int, end: int,
                  lineno: int) -> Iterator[dict[str, Any]]:
-        from .sources import parsl_logs
+        from .sources.parsl_logs.keys import RUN_ID
+        from .sources.parsl_logs.paths import plan_files
+        from .sources.parsl_logs.source import records_of
 
-        if self._job is None or parsl_logs.RUN_ID not in self._job.base:
-            [job] = parsl_logs.plan_files([self.path], self.tz, ImportReport())
-            if parsl_logs.RUN_ID in job.base:
-                self.context["run_id"] = job.base[parsl_logs.RUN_ID]
+        if self._job is None or RUN_ID not in self._job.base:
+            [job] = plan_files([self.path], self.tz, ImportReport())
+            if RUN_ID in job.base:
+                self.context["run_id"] = job.base[RUN_ID]
             elif "run_id" in self.context:
-                job = dataclasses.replace(
-                    job, base={**job.base, parsl_logs.RUN_ID: self.context["run_id"]})
+                job = dataclasses.replace(job, base={**job.base,
+                                                     RUN_ID: self.context["run_id"]})
             self._job = job
         text_job = dataclasses.replace(self._job, path=readable)
-        return parsl_logs.records_of(text_job, self.report,
-                                     Part(str(readable), start, end, lineno))
+        return records_of(text_job, self.report, Part(str(readable), start, end, lineno))
 
 
 def _parsl_logs(path: Path, tz: str | None, report: ImportReport) -> Parse:
@@ -61,11 +62,11 @@ def _parsl_logs(path: Path, tz: str | None, report: ImportReport) -> Parse:
 
 
 def _redis_log(path: Path, tz: str | None, report: ImportReport) -> Parse:
-    from .sources import redis_log
+    from .sources.redis_log.source import _part_records
 
     def parse(readable: Path, start: int, end: int, lineno: int) -> Iterator[dict[str, Any]]:
-        return redis_log._part_records(readable, tz, None,
-                                       Part(str(readable), start, end, lineno), report)
+        return _part_records(readable, tz, None, Part(str(readable), start, end, lineno),
+                             report)
     return parse
 
 
@@ -73,7 +74,7 @@ def _record_start(module: str) -> Callable[[bytes], bool]:
     def is_record_start(line: bytes) -> bool:
         from importlib import import_module
 
-        return import_module(f"importers.sources.{module}")._is_record_start(line)
+        return import_module(f"importers.sources.{module}.source").is_record_start(line)
     return is_record_start
 
 
@@ -88,12 +89,15 @@ def followed_log(path: Path, source: str, pool: Path, *, tz: str | None,
     """A :class:`FollowedLog` for a text log of a followable ``source``."""
     how = FOLLOWABLE[source]
     return FollowedLog(path, how.parser(path, tz, report), how.is_record_start, pool=pool,
-                       source=source, options={"tz": tz}, report=report, **options)
+                       source=source, report=report, **options)
 
 
-def followed_copy(path: Path, pool: Path, root: Path | None, *, report: ImportReport,
+def followed_copy(path: Path, pool: Path, *, report: ImportReport,
                   **options: Any) -> FollowedLog:
-    """A pool-format file followed by copying its new lines to ``<pool>/copied/<rel>``."""
-    relative = path.relative_to(root) if root and root in path.parents else Path(path.name)
+    """A pool-format file followed by copying its new lines to where ``auto`` copies it
+    (``<pool>/copied/<host>/<real path>``): a later plain ``auto`` replaces it with the same
+    bytes, never a second copy."""
+    from .auto import copied_path
+
     return FollowedLog(path, None, None, pool=pool, source="copied", report=report,
-                       pool_name=Path("copied") / relative, **options)
+                       pool_name=copied_path(path, pool).relative_to(pool), **options)

@@ -17,10 +17,12 @@ import orjson
 import pytest
 from conftest import FIXTURES
 
+from importers.auto import copied_path
 from importers.core.filetail import FOLLOW_LOST, FollowedLog
 from importers.core.report import ImportReport
 from importers.follow_logs import followed_copy, followed_log
 from importers.sources import parsl_logs, redis_log
+from importers.sources.parsl_logs.source import is_record_start
 
 PARSL_LOG = FIXTURES / "parsl/2026.10.26/runinfo/000/parsl.log"
 REDIS_LOG = FIXTURES / "redis/7.0.15/crash-segfault.log"
@@ -114,7 +116,7 @@ def test_the_last_record_waits_for_its_continuation_lines(tmp_path: Path) -> Non
     clock.now += 0.5
     log.step()
     assert len(pool_records(log)) == held             # still held: more may follow
-    end = next(i for i in range(tb, len(lines)) if parsl_logs._is_record_start(lines[i]))
+    end = next(i for i in range(tb, len(lines)) if is_record_start(lines[i]))
     with open(live, "ab") as fh:
         fh.write(b"".join(lines[tb + 3:end + 1]))     # the rest, and the next record
     log.step()
@@ -259,8 +261,7 @@ def test_pool_format_files_are_copied_line_by_line(tmp_path: Path) -> None:
     live.parent.mkdir(parents=True)
     data = src.read_bytes()
     clock = Clock()
-    log = followed_copy(live, tmp_path / "pool", tmp_path / "logs", report=ImportReport(),
-                        clock=clock, settle=0)
+    log = followed_copy(live, tmp_path / "pool", report=ImportReport(), clock=clock, settle=0)
     live.write_bytes(b"")
     log.start()
     for piece in pieces(data, 11):
@@ -268,5 +269,5 @@ def test_pool_format_files_are_copied_line_by_line(tmp_path: Path) -> None:
             fh.write(piece)
         log.step()
     log.close()
-    assert log.out_path == tmp_path / "pool" / "copied" / "uuid" / src.name
+    assert log.out_path == copied_path(live, tmp_path / "pool")    # where auto copies it
     assert log.out_path.read_bytes() == data

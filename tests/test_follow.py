@@ -172,12 +172,11 @@ def test_cli_follows_a_file_being_written(pool: Path) -> None:
     path.write_bytes(agent[0])
     env = {**os.environ, "TZ": "UTC"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "importers", "follow", str(pool), "--json", "--duration", "4",
+        [sys.executable, "-m", "importers", "follow", str(pool), "--json", "--duration", "3",
          "--window", "0.1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
         cwd=ROOT)
 
     def write() -> None:
-        time.sleep(1.0)
         with open(path, "ab") as fh:
             for line in agent[1:11]:
                 fh.write(line[:10])
@@ -185,6 +184,8 @@ def test_cli_follows_a_file_being_written(pool: Path) -> None:
                 time.sleep(0.02)
                 fh.write(line[10:])
                 fh.flush()
+    started = proc.stderr.readline()          # the follower is looking: write now
+    assert started.startswith(b"follow: following 1 files under")
     writer = threading.Thread(target=write)
     writer.start()
     out, err = proc.communicate(timeout=30)

@@ -336,6 +336,8 @@ def follow(
     """
     follower = PoolFollower(pool, match=matcher(where, has, since, None, grep),
                             from_start=since is not None, window=window, notice=notice)
+    if notice is not None:
+        notice(f"following {len(follower.tails)} files under {pool}")
     if since is not None:
         yield from follower.catch_up()
     deadline = None if duration is None else time.monotonic() + duration

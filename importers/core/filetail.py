@@ -51,7 +51,8 @@ from typing import Any
 
 import orjson
 
-from .pool import SUFFIX, _fallback, _open_in_pool, source_id
+from .identity import input_id
+from .pool import SUFFIX, _fallback, _open_in_pool
 from .record import ORIGIN
 from .report import FOLLOW_LOST, ImportReport
 
@@ -137,7 +138,6 @@ class FollowedLog:
         *,
         pool: str | os.PathLike,
         source: str,
-        options: dict[str, Any] | None = None,
         settle: float = 1.0,
         grace: float = 5.0,
         report: ImportReport | None = None,
@@ -157,7 +157,9 @@ class FollowedLog:
         self.report = report if report is not None else ImportReport()
         self.notice = notice or (lambda text: None)
         self.clock = clock
-        ident = source_id(source, [self.path], {**(options or {}), "follow": True})
+        # Its own pool file, named like every pool file after its input (host + real path),
+        # with "-follow" so a one-shot import of the same input never writes the same file.
+        ident = input_id([self.path])
         self.out_path = (self.pool / pool_name if pool_name is not None
                          else self.pool / f"{source}-follow-{ident}{SUFFIX}")
         self.state_path = self.pool / STATE_DIR / f"{source}-{ident}.json"
