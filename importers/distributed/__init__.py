@@ -40,7 +40,7 @@ from ..core.pool import PoolWriter, pool_dir
 from ..core.report import ImportReport
 from ..sources import auto
 from .engines import Engine, engine_for
-from .plan import DEFAULT_BATCH_BYTES, Batch, PlannedImport, plan
+from .planning import DEFAULT_BATCH_BYTES, Batch, PlannedImport, plan
 from .work import import_batch
 
 __all__ = ["BatchFailure", "ImportOutcome", "DistributedResult", "import_paths", "plan",

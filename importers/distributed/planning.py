@@ -24,6 +24,8 @@ from ..sources import auto, parsl_logs
 SPLITTABLE = frozenset({parsl_logs.SOURCE_NAME})
 
 DEFAULT_BATCH_BYTES = 16 << 20   # ~0.15 s of parsing per MiB: start-up stays a few percent
+#: A text log at least this big (and bigger than a batch) is cut into byte ranges.
+CUT_MIN_BYTES = SPLIT_MIN_BYTES
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ def _batches(source: str, files: list[Path], batch_bytes: int) -> list[Batch]:
     size = 0
     for path in files:
         n = _size(path)
-        if n >= max(batch_bytes, SPLIT_MIN_BYTES) and not path.name.endswith(".jsonlog") \
+        if n >= max(batch_bytes, CUT_MIN_BYTES) and not path.name.endswith(".jsonlog") \
                 and not path.name.endswith(".sh.ec"):
             if current:
                 batches.append(Batch(source, tuple(current)))
