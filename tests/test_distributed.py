@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURES
 
+from importers import auto
 from importers.cli import main
 from importers.distributed import import_paths, planning
-from importers.sources import auto
 
 RUNINFO = FIXTURES / "parsl" / "2026.10.26" / "runinfo"
 RUN_000 = RUNINFO / "000"
@@ -72,20 +72,23 @@ def test_batched_import_equals_auto_byte_for_byte(tmp_path, monkeypatch, jobs) -
 
 
 def _failing_for(block: str):
-    """The parsl-logs reader of auto, except that it raises on files of ``block``."""
-    real = next(s for s in auto.SOURCES if s.name == "parsl-logs")
+    """auto's sources, with parsl-logs raising on files of ``block``."""
+    sources = auto.recognisers()
+    real = next(s for s in sources if s.name == "parsl-logs")
 
-    def read(files, tz, report):
+    def import_files(writer, files, tz, report, jobs):
         if any(f"/{block}/" in str(f) for f in files):
             raise OSError(5, "Input/output error")
-        return real.read(files, tz, report)
+        return real.import_files(writer, files, tz, report, jobs)
 
-    return [dataclasses.replace(s, read=read) if s is real else s for s in auto.SOURCES]
+    changed = [dataclasses.replace(s, import_files=import_files) if s is real else s
+               for s in sources]
+    return lambda: changed
 
 
 def test_a_failed_app_is_reported_and_the_rest_kept(tmp_path, monkeypatch) -> None:
     pool = tmp_path / "pool"
-    monkeypatch.setattr(auto, "SOURCES", _failing_for("block-1"))
+    monkeypatch.setattr(auto, "recognisers", _failing_for("block-1"))
     # fork: the local workers inherit the failing reader; one file per app
     with ProcessPoolExecutor(2, mp_context=get_context("fork")) as ex:
         result = import_paths([RUN_000], pool=pool, executor=ex, tz="UTC", batch_bytes=1)
@@ -104,7 +107,7 @@ def test_when_every_app_fails_the_previous_pool_file_is_kept(tmp_path, monkeypat
     pool = tmp_path / "pool"
     first = import_paths([RUN_000 / "htex_local"], pool=pool, jobs=1, tz="UTC")
     before = _contents(pool)
-    monkeypatch.setattr(auto, "SOURCES", _failing_for("htex_local"))
+    monkeypatch.setattr(auto, "recognisers", _failing_for("htex_local"))
     again = import_paths([RUN_000 / "htex_local"], pool=pool, jobs=1, tz="UTC")
     assert not first.partial and again.partial
     assert again.outcomes[0].pool_file is None and again.outcomes[0].failures

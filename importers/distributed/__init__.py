@@ -35,10 +35,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import auto
 from ..core.errors import EvImportError, UnusableInput
 from ..core.pool import PoolWriter, pool_dir
 from ..core.report import ImportReport
-from ..sources import auto
+from ..core.runner import write_import
 from .engines import Engine, engine_for
 from .planning import DEFAULT_BATCH_BYTES, Batch, PlannedImport, plan
 from .work import import_batch
@@ -129,7 +130,6 @@ def _error_text(exc: BaseException) -> str:
 def _commit(pool: Path, planned: PlannedImport, parts: list[tuple[Batch, str, Future]],
             tz: str | None) -> ImportOutcome:
     """Wait for an import's apps and write its pool file from their parts, in plan order."""
-    from ..cli import write_import  # the one place that names a pool file
 
     outcome = ImportOutcome(planned.source, planned.inputs)
 

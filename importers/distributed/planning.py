@@ -15,13 +15,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import auto
 from ..core.parallel import SPLIT_MIN_BYTES, split_points
-from ..sources import auto, parsl_logs
+from ..sources.parsl_logs.keys import SOURCE_NAME as PARSL_LOGS
+from ..sources.parsl_logs.source import is_record_start
 
 # Sources whose files can be read apart and concatenated in order: nothing in one file
 # changes another's records. squeue (state changes between snapshots), redis (children
 # linked to their parent) and procs read all their files as one stream, so stay whole.
-SPLITTABLE = frozenset({parsl_logs.SOURCE_NAME})
+SPLITTABLE = frozenset({PARSL_LOGS})
 
 DEFAULT_BATCH_BYTES = 16 << 20   # ~0.15 s of parsing per MiB: start-up stays a few percent
 #: A text log at least this big (and bigger than a batch) is cut into byte ranges.
@@ -84,7 +86,7 @@ def _batches(source: str, files: list[Path], batch_bytes: int) -> list[Batch]:
                 batches.append(Batch(source, tuple(current)))
                 current, size = [], 0
             pieces = max(2, -(-n // batch_bytes))
-            for part in split_points(path, pieces, parsl_logs._is_record_start):
+            for part in split_points(path, pieces, is_record_start):
                 batches.append(Batch(source, (str(path),), part.start, part.end, part.lineno))
             continue
         current.append(str(path))
@@ -102,7 +104,7 @@ def plan(paths: Iterable[str | os.PathLike], *, pool: Path,
     """Recognise every file under ``paths`` (as ``auto`` does) and cut the imports."""
     found = auto.classify(paths, pool=pool)
     imports: list[PlannedImport] = []
-    for source in auto.SOURCES:
+    for source in auto.recognisers():
         files = found.by_source.get(source.name, [])
         groups = [[f] for f in files] if source.per_file else ([files] if files else [])
         for group in groups:
