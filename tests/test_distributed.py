@@ -22,6 +22,7 @@ from conftest import FIXTURES
 from importers import auto
 from importers.cli import main
 from importers.distributed import import_paths, planning
+from importers.sources.parsl_logs.paths import log_files
 
 RUNINFO = FIXTURES / "parsl" / "2026.10.26" / "runinfo"
 RUN_000 = RUNINFO / "000"
@@ -48,9 +49,13 @@ def test_plan_batches_consecutive_files_and_cuts_big_logs(monkeypatch) -> None:
     (logs,) = [imp for imp in found.imports if imp.source == "parsl-logs"]
     files = [f for b in logs.batches for f in b.files if b.start is None]
     cut = [b for b in logs.batches if b.start is not None]
-    # every file once, in the order auto reads them; the big text logs cut in byte ranges
+    # one pool file for the run dir (its unit); every log of it once, in the order the
+    # importer reads them; the big text logs cut in byte ranges
+    assert logs.inputs == [str(RUN_000)] and logs.unit == str(RUN_000)
     whole = [b.files[0] for b in cut]
-    assert sorted(set(files) | set(whole)) == sorted(logs.inputs)
+    in_order = list(dict.fromkeys(f for b in logs.batches for f in b.files))
+    assert in_order == [str(p) for p in log_files([RUN_000])[0]]
+    assert set(files) | set(whole) == set(in_order) and logs.files == len(in_order)
     assert {Path(f).name for f in whole} >= {"parsl.log", "interchange.log"}
     for name in set(whole):
         ranges = [(b.start, b.end) for b in cut if b.files[0] == name]

@@ -62,6 +62,7 @@ class ImportOutcome:
 
     source: str
     inputs: list[str]
+    files: int = 0
     pool_file: Path | None = None
     events: int = 0
     unparsed: int = 0
@@ -80,26 +81,24 @@ class DistributedResult:
     apps: int
     copied: int = 0
     unknown: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     seconds: float = 0.0
+    files: int = 0
 
     @property
     def partial(self) -> bool:
-        return any(o.partial for o in self.outcomes)
+        return any(o.partial for o in self.outcomes) or bool(self.skipped)
 
     @property
     def events(self) -> int:
         return sum(o.events for o in self.outcomes)
-
-    @property
-    def files(self) -> int:
-        return sum(len(o.inputs) for o in self.outcomes)
 
     def summary(self) -> list[str]:
         """One line per pool file (and per failed batch), as the CLI prints them."""
         lines = []
         for o in self.outcomes:
             where = o.pool_file or "nothing written (previous file kept)"
-            parts = [f"{o.source}: {len(o.inputs)} files, {o.events} events "
+            parts = [f"{o.source}: {o.files} files, {o.events} events "
                      f"({o.unparsed} unparsed) -> {where}", *o.report.summary_parts()]
             lines.append("; ".join(parts))
             lines.extend(f"  failed app: {f.batch}: {f.error}" for f in o.failures)
@@ -107,6 +106,8 @@ class DistributedResult:
             lines.append(f"pool files (Academy or other pools): {self.copied} copied unchanged")
         if self.unknown:
             lines.append(f"not recognised, not imported: {len(self.unknown)} files")
+        for path, why in self.skipped:
+            lines.append(f"skipped, cannot be read: {path}: {why}")
         lines.append(f"{self.files} files in {self.apps} apps on {self.engine}, "
                      f"{self.seconds:.1f} s")
         return lines
@@ -131,7 +132,7 @@ def _commit(pool: Path, planned: PlannedImport, parts: list[tuple[Batch, str, Fu
             tz: str | None) -> ImportOutcome:
     """Wait for an import's apps and write its pool file from their parts, in plan order."""
 
-    outcome = ImportOutcome(planned.source, planned.inputs)
+    outcome = ImportOutcome(planned.source, planned.inputs, planned.files)
 
     def fill(writer: PoolWriter, report: ImportReport) -> None:
         for batch, out, future in parts:
@@ -147,8 +148,11 @@ def _commit(pool: Path, planned: PlannedImport, parts: list[tuple[Batch, str, Fu
                                 "the previous pool file, if any, is unchanged")
 
     try:
-        writer, _ = write_import(pool, planned.source, planned.inputs, {"tz": tz}, fill=fill)
-    except EvImportError:
+        writer, _ = write_import(pool, planned.source, planned.inputs, None,
+                                 unit=planned.unit or None, fill=fill)
+    except EvImportError as exc:
+        if not outcome.failures:
+            outcome.failures.append(BatchFailure(planned.source, exc.line()))
         return outcome
     outcome.pool_file, outcome.events, outcome.unparsed = \
         writer.final, writer.count, writer.unparsed
@@ -200,10 +204,9 @@ def import_paths(
                     pass
     copied = 0
     if copy_pool_files:
-        roots = [Path(p) for p in paths if Path(p).is_dir()]
         for path in planned.pool_files:
-            root = next((r for r in roots if r in path.parents), None)
-            auto.copy_pool_file(path, pool, root)
+            auto.copy_pool_file(path, pool)
             copied += 1
     return DistributedResult(outcomes, engine.label, apps, copied, planned.unknown,
-                             time.monotonic() - t0)
+                             planned.skipped, time.monotonic() - t0,
+                             files=sum(o.files for o in outcomes))

@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import auto
 from ..core.parallel import SPLIT_MIN_BYTES, split_points
 from ..sources.parsl_logs.keys import SOURCE_NAME as PARSL_LOGS
+from ..sources.parsl_logs.paths import log_files
 from ..sources.parsl_logs.source import is_record_start
 
 # Sources whose files can be read apart and concatenated in order: nothing in one file
@@ -51,11 +52,14 @@ class Batch:
 
 @dataclass
 class PlannedImport:
-    """One pool file to write: its source, its inputs (which name it) and its batches."""
+    """One pool file to write: its source, its unit (whose key names the file, with the
+    host), the inputs ``auto`` would hand the importer, and the batches."""
 
     source: str
     inputs: list[str]
+    unit: str
     batches: list[Batch] = field(default_factory=list)
+    files: int = 0
 
 
 @dataclass
@@ -63,6 +67,7 @@ class Plan:
     imports: list[PlannedImport]
     pool_files: list[Path]       # Academy's (or another pool's) files, copied unchanged
     unknown: list[Path]          # recognised by no importer, left alone
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # unreadable: (path, why)
 
 
 def _size(path: Path) -> int:
@@ -72,9 +77,11 @@ def _size(path: Path) -> int:
         return 0  # unreadable: the importer names it when it tries
 
 
-def _batches(source: str, files: list[Path], batch_bytes: int) -> list[Batch]:
+def _batches(source: str, inputs: list[str], batch_bytes: int) -> list[Batch]:
     if source not in SPLITTABLE:
-        return [Batch(source, tuple(str(f) for f in files))]
+        return [Batch(source, tuple(inputs))]
+    # the files the importer reads for these inputs (a run dir: its logs), in its order
+    files = log_files(inputs)[0]
     batches: list[Batch] = []
     current: list[str] = []
     size = 0
@@ -102,12 +109,15 @@ def _batches(source: str, files: list[Path], batch_bytes: int) -> list[Batch]:
 def plan(paths: Iterable[str | os.PathLike], *, pool: Path,
          batch_bytes: int = DEFAULT_BATCH_BYTES) -> Plan:
     """Recognise every file under ``paths`` (as ``auto`` does) and cut the imports."""
+    paths = list(paths)
     found = auto.classify(paths, pool=pool)
+    roots = [str(p) for p in paths if os.path.isdir(p)]
     imports: list[PlannedImport] = []
     for source in auto.recognisers():
         files = found.by_source.get(source.name, [])
-        groups = [[f] for f in files] if source.per_file else ([files] if files else [])
-        for group in groups:
-            imports.append(PlannedImport(source.name, [str(f) for f in group],
-                                         _batches(source.name, group, batch_bytes)))
-    return Plan(imports, found.pool_files, found.unknown)
+        for unit in auto.units_of(source, files, roots):
+            batches = _batches(source.name, unit.inputs, batch_bytes)
+            imports.append(PlannedImport(
+                source.name, unit.inputs, unit.key, batches,
+                len({f for b in batches for f in b.files})))
+    return Plan(imports, found.pool_files, found.unknown, found.skipped)
