@@ -20,6 +20,8 @@ def analysis() -> ModuleType:
     try:
         from importers import analysis as ev
     except ImportError:
+        ev = None
+    if ev is None or not hasattr(ev, "open_pool"):
         from .. import _interim as ev
     return ev
 
