@@ -1,4 +1,3 @@
-<<<<<<< HEAD
 """The analysis side: read a pool back and answer questions from it.
 
 Every question is a documented function a notebook calls; the ``ev-import`` commands
@@ -30,6 +29,3 @@ __all__ = [
     "Concurrency", "Durations", "Pool", "Query", "QueryError", "Sql", "concurrency",
     "durations", "lifetime_records", "lifetimes", "open_pool", "parse_time",
 ]
-=======
-"""Reading a pool back: the analysis side."""
->>>>>>> main
