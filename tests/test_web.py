@@ -35,7 +35,7 @@ httpx = pytest.importorskip("httpx", reason="httpx (Starlette's test client) is 
 
 from starlette.testclient import TestClient  # noqa: E402
 
-from importers.web.app import create_app  # noqa: E402
+from importers.web.app import create_app, open_pool_for_serving  # noqa: E402
 from importers.web.assets import ASSETS, PLOTLY_URL  # noqa: E402
 from importers.web.page import url  # noqa: E402
 from importers.web.views import VIEWS  # noqa: E402
@@ -316,8 +316,9 @@ def test_message_tags_and_task_ids_are_two_clicks_from_the_overview(
         assert count and int(count.group(1).replace(",", "")) > 0
 
 
-def test_views_are_functions_a_notebook_calls(fixture_pool: Path) -> None:
-    pool = analysis().open_pool(fixture_pool)
+def test_views_are_functions_a_notebook_calls(fixture_pool: Path, tmp_path: Path) -> None:
+    # the server's loader (the analysis pool, parsed once into a DuckDB file in tmp_path)
+    pool = open_pool_for_serving(fixture_pool, tmp_path)
     try:
         lines = sum(len(p.read_bytes().splitlines()) for p in fixture_pool.rglob("*.jsonlog"))
         over = overview_view.data(pool, overview_view.Params())
@@ -357,9 +358,6 @@ def test_the_docs_examples_run_as_written(tmp_path: Path, monkeypatch: pytest.Mo
     ran = []
     for kind, body in blocks:
         if kind == "python":
-            import importers.analysis
-            if not hasattr(importers.analysis, "open_pool"):
-                pytest.skip("importers.analysis.open_pool has not landed yet")
             exec(compile(body, "docs/web.md", "exec"), {})   # noqa: S102 - our own docs
             ran.append("python")
             continue

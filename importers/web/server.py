@@ -13,6 +13,7 @@ import ipaddress
 import signal
 import socket
 import sys
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -90,6 +91,8 @@ def serve(pool: str | Path, host: str = LOOPBACK, port: int = 8000, *,
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     print(url_of(sock), file=out, flush=True)
+    # Load the pool while the first request is on its way (it waits for this, not longer).
+    threading.Thread(target=app.state.served.warm_up, name="load-pool", daemon=True).start()
     print(f"serving the pool {pool} (read-only); stop with Ctrl-C or SIGTERM",
           file=sys.stderr, flush=True)
     try:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import params as P
-from ._common import analysis, columns, ident, typed_where
+from ._common import analysis, columns, fetch, ident, typed_where
 from .overview import THING_KINDS
 
 
@@ -81,5 +81,5 @@ def colour_values(pool: Any, keys: list[str], colour: str,
     query = pool.events(where=typed_where(pool, params.where) or None, has=(*keys, colour),
                         since=params.since, until=params.until)
     kcols = ", ".join(ident(k) for k in keys)
-    rel = query.relation().aggregate(f"{kcols}, arg_max({ident(colour)}, created) AS c", kcols)
-    return {tuple(row[:-1]): row[-1] for row in rel.fetchall()}
+    sql = query.sql(f"{kcols}, arg_max({ident(colour)}, created) AS c", ordered=False)
+    return {tuple(row[:-1]): row[-1] for row in fetch(pool, f"{sql} GROUP BY {kcols}")}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import params as P
-from ._common import analysis, columns, ident
+from ._common import analysis, columns, fetch, ident
 
 NAME = "breakdown"
 TITLE = "Breakdown"
@@ -61,9 +61,9 @@ def _runs(pool: Any) -> tuple[list[str], int]:
     if "parsl.run_id" not in columns(pool):
         return [], 0
     k = ident("parsl.run_id")
-    runs = [r[0] for r in pool.sql(
+    runs = [r[0] for r in fetch(pool,
         f"SELECT {k} FROM events WHERE {k} IS NOT NULL GROUP BY 1 "
-        f"ORDER BY min(created) NULLS LAST, 1").fetchall()]
+        f"ORDER BY min(created) NULLS LAST, 1")]
     return runs[:MAX_RUNS], max(0, len(runs) - MAX_RUNS)
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from importers.core.pool import pool_files
 
-from ._common import columns, ident, present, repr_call
+from ._common import columns, fetch, ident, present, repr_call
 
 NAME = "overview"
 TITLE = "Overview"
@@ -104,12 +104,13 @@ class Overview:
 def _runs(pool: Any, kind: str, key: str, extra_where: str = "") -> tuple[list[Run], int]:
     k = ident(key)
     where = f"{k} IS NOT NULL" + (f" AND {extra_where}" if extra_where else "")
-    rel = pool.sql(
-        f"SELECT {k} AS v, min(created) AS first, max(created) AS last, count(*) AS n "
+    found = fetch(pool,
+        f"SELECT {k} AS v, min(created) AS first, max(created) AS last, count(*) AS n, "
+        f"count(*) OVER () AS total "
         f"FROM events WHERE {where} GROUP BY 1 ORDER BY first NULLS LAST, 1 "
         f"LIMIT {RUNS_SHOWN}")
-    runs = [Run(kind, key, v, first, last, n) for v, first, last, n in rel.fetchall()]
-    total = pool.sql(f"SELECT count(DISTINCT {k}) FROM events WHERE {where}").fetchall()[0][0]
+    runs = [Run(kind, key, v, first, last, n) for v, first, last, n, _ in found]
+    total = found[0][4] if found else 0
     return runs, total
 
 
@@ -121,13 +122,13 @@ def data(pool: Any, params: Params | None = None) -> Overview:
     source = ident("ev.source") if "ev.source" in cols else "NULL"
     event = ident("ev.event") if "ev.event" in cols else "NULL"
     level = "levelname" if "levelname" in cols else "NULL"
-    by_source = [tuple(r) for r in pool.sql(
+    by_source = [tuple(r) for r in fetch(pool,
         f"SELECT {source} AS s, count(*), count(*) FILTER (WHERE {event} = 'unparsed') "
-        f"FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()]
-    by_level = [tuple(r) for r in pool.sql(
-        f"SELECT {level} AS l, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1").fetchall()]
-    loaded, first, last = pool.sql(
-        "SELECT count(*), min(created), max(created) FROM events").fetchall()[0]
+        f"FROM events GROUP BY 1 ORDER BY 2 DESC, 1")]
+    by_level = [tuple(r) for r in fetch(pool,
+        f"SELECT {level} AS l, count(*) FROM events GROUP BY 1 ORDER BY 2 DESC, 1")]
+    loaded, first, last = fetch(pool,
+        "SELECT count(*), min(created), max(created) FROM events")[0]
     out = Overview(
         pool=str(root), total_records=sum(n for _, n in files), loaded_records=loaded,
         files=files, by_source=by_source, by_level=by_level,
@@ -143,8 +144,8 @@ def data(pool: Any, params: Params | None = None) -> Overview:
     for label, keys in THING_KINDS:
         if present(pool, keys):
             not_null = " AND ".join(f"{ident(k)} IS NOT NULL" for k in keys)
-            n = pool.sql(f"SELECT count(*) FROM (SELECT DISTINCT {', '.join(map(ident, keys))} "
-                         f"FROM events WHERE {not_null})").fetchall()[0][0]
+            n = fetch(pool, f"SELECT count(*) FROM (SELECT DISTINCT "
+                            f"{', '.join(map(ident, keys))} FROM events WHERE {not_null})")[0][0]
             if n:
                 out.things.append(ThingKind(label, keys, n))
     return out

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import params as P
-from ._common import analysis, columns, ident, rows, typed_where
+from ._common import analysis, columns, fetch, fetch_dicts, ident, typed_where
 
 NAME = "thing"
 TITLE = "Thing"
@@ -90,18 +90,13 @@ class ThingPage:
     kinds: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
-def _lifetime(pool: Any, query: Any, keys: list[str]) -> Lifetime | None:
-    ev = analysis()
-    if hasattr(ev, "lifetimes"):
-        table = ev.lifetimes(query, thing=keys)
-        if len(table) == 0:
-            return None
-        row = table.iloc[0]
-        return Lifetime(_num(row.get("start")), _num(row.get("end")),
-                        _num(row.get("duration")), int(row.get("events", 0)))
-    start, end, n = query.relation().aggregate(
-        "min(created), max(created), count(*)").fetchall()[0]
-    return Lifetime(start, end, None if start is None else end - start, n)
+def _lifetime(query: Any, keys: list[str]) -> Lifetime | None:
+    table = analysis().lifetimes(query, thing=keys)
+    if len(table) == 0:
+        return None
+    row = table.iloc[0]
+    return Lifetime(_num(row["start"]), _num(row["end"]), _num(row["duration"]),
+                    int(row["events"]))
 
 
 def _num(value: Any) -> float | None:
@@ -112,21 +107,24 @@ def _num(value: Any) -> float | None:
     return None if out != out else out
 
 
-def _neighbours(query: Any, keys: list[str], cols: set[str]) -> list:
-    out = []
-    rel = query.relation()
-    for key in JOIN_KEYS:
-        if key not in cols or key in keys:
-            continue
-        k = ident(key)
-        counted = rel.filter(f"{k} IS NOT NULL").aggregate(
-            f"{k} AS v, count(*) AS n", k).order("n DESC, v").limit(NEIGHBOUR_VALUES)
-        values = [(v, n) for v, n in counted.fetchall()]
-        if values:
-            distinct = rel.filter(f"{k} IS NOT NULL").aggregate(
-                f"count(DISTINCT {k})").fetchall()[0][0]
-            out.append((key, values, distinct))
-    return out
+def _neighbours(pool: Any, query: Any, keys: list[str], cols: set[str]) -> list:
+    """For each join key on the thing's events: its most frequent values and how many."""
+    wanted = [k for k in JOIN_KEYS if k in cols and k not in keys]
+    if not wanted:
+        return []
+    selected = query.sql(", ".join(ident(k) for k in wanted), ordered=False)
+    parts = [f"SELECT {i} AS k, CAST({ident(k)} AS VARCHAR) AS v, count(*) AS n FROM t "
+             f"WHERE {ident(k)} IS NOT NULL GROUP BY 2" for i, k in enumerate(wanted)]
+    found = fetch(pool, f"""
+        WITH t AS ({selected}),
+             c AS ({" UNION ALL ".join(parts)})
+        SELECT k, v, n, count(*) OVER (PARTITION BY k) AS distinct_values FROM c
+        QUALIFY row_number() OVER (PARTITION BY k ORDER BY n DESC, v) <= {NEIGHBOUR_VALUES}
+        ORDER BY k, n DESC, v""")
+    out: dict[int, tuple[str, list, int]] = {}
+    for k, v, n, distinct in found:
+        out.setdefault(k, (wanted[k], [], distinct))[1].append((v, n))
+    return [out[k] for k in sorted(out)]
 
 
 def _chain(pool: Any, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
@@ -161,11 +159,11 @@ def data(pool: Any, params: Params) -> ThingPage:
     total = query.count()
     pages = max(1, -(-total // PER_PAGE))
     page = min(params.page, pages)
-    records = rows(query.relation().limit(PER_PAGE, (page - 1) * PER_PAGE))
+    records = fetch_dicts(pool, f"{query.sql()} LIMIT {PER_PAGE} OFFSET {(page - 1) * PER_PAGE}")
     return ThingPage(
         keys=params.keys, total=total, page=page, pages=pages, records=records,
-        lifetime=_lifetime(pool, query, names) if total else None,
-        neighbours=_neighbours(query, names, cols) if total else [],
+        lifetime=_lifetime(query, names) if total else None,
+        neighbours=_neighbours(pool, query, names, cols) if total else [],
         chain=_chain(pool, params.keys) if total else [],
     )
 
