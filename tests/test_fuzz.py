@@ -98,7 +98,7 @@ def check(name: str, data: bytes, tmp_path: Path) -> None:
     lines = data.split(b"\n")
     total = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     for number in range(1, total + 1):
-        text = lines[number - 1].strip(b"\r\0 \t")
+        text = lines[number - 1].strip().strip(b"\0").strip()
         header = text in headers(name) or (
             number <= 3 and not any(c in b"0123456789" for c in text))
         if text and not header and records and any("ev.lineno" in r for r in records):
