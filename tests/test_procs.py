@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 from conformance import assert_conforms
 from conftest import FIXTURES
@@ -24,6 +25,7 @@ from importers.cli import main
 from importers.core.errors import UnusableInput
 from importers.core.report import ImportReport
 from importers.sources import procs
+from importers.sources.procs.rows import bpftrace_json
 
 CAPTURED = FIXTURES / "procs" / "captured"
 EXAMPLES = FIXTURES / "procs" / "examples"
@@ -71,7 +73,7 @@ def test_every_variant_has_samples_that_parse_as_declared(variant: procs.Variant
 
 def test_bpftrace_json_samples() -> None:
     for line, expected in procs.BT_SAMPLES:
-        path_rows = procs._bpftrace_json(procs.orjson.loads(line), 1, line)
+        path_rows = bpftrace_json(orjson.loads(line), 1, line)
         assert {"event": path_rows.event, **path_rows.fields} == expected
 
 
@@ -388,16 +390,25 @@ def test_missing_file_and_bad_start(tmp_path: Path, capsys) -> None:
 
 
 def test_one_bad_file_among_good_ones_is_partial(tmp_path: Path, capsys) -> None:
+    """The several-inputs rule: an unreadable file among good ones is named, the rest is
+    imported (exit 1); an empty one holds no evidence and is only said (exit 0)."""
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
+    missing = tmp_path / "missing.txt"
     pool_dir = tmp_path / "pool"
     code = main(["procs", str(BT_EXECSNOOP), str(empty), "--pool", str(pool_dir),
                  "--start", START, "--tz", "UTC"])
-    assert code == 1
+    assert code == 0
     [written] = list(pool_dir.glob("*.jsonlog"))
     assert capsys.readouterr().err == (
         f"procs: 19 events (0 unparsed) from {BT_EXECSNOOP}, {empty} -> {written}; "
-        f"time base --start (tool start); UnreadableFile x1 ({empty}: empty file)\n")
+        f"time base --start (tool start); empty files, skipped {empty}\n")
+    code = main(["procs", str(BT_EXECSNOOP), str(missing), "--pool", str(pool_dir),
+                 "--start", START, "--tz", "UTC"])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"procs: 19 events (0 unparsed) from {BT_EXECSNOOP}, {missing} -> {written}; "
+        f"time base --start (tool start); UnreadableFile x1 ({missing}: cannot read)\n")
 
 
 def test_cli_summary_names_the_assumed_bases(tmp_path: Path, capsys) -> None:

@@ -23,6 +23,7 @@ from conformance import assert_conforms
 from conftest import FIXTURES
 
 from importers.cli import main
+from importers.core.errors import UnusableInput
 from importers.core.report import ImportReport
 from importers.sources import redis_log
 
@@ -593,16 +594,18 @@ def _run(capsys, *argv: str) -> tuple[int, str]:
     return code, err
 
 
-def test_cli_imports_all_files_into_one_pool_file(tmp_path, capsys) -> None:
+def test_cli_imports_each_file_into_its_own_pool_file(tmp_path, capsys) -> None:
+    """One pool file per input file (its identity is the file's), one summary line."""
     pool = tmp_path / "pool"
     paths = [str(_fixture(f"7.0.15/failover-{name}.log")) for name in ("master", "replica")]
     code, err = _run(capsys, "redis-log", *paths, "--pool", str(pool), "--tz", "UTC")
     assert code == 0
-    [written] = list(pool.glob("redis-log-*.jsonlog"))
-    n = sum(1 for _ in written.open("rb"))
+    written = list(pool.glob("redis-log-*.jsonlog"))
+    assert len(written) == 2
+    n = sum(1 for w in written for _ in w.open("rb"))
     assert n == len(_events([Path(p) for p in paths]))
-    assert err == f"redis-log: {n} events (0 unparsed) from {', '.join(paths)} -> {written}; " \
-                  "zone UTC (--tz)\n"
+    assert err == f"redis-log: {n} events (0 unparsed) from {', '.join(paths)} -> 2 pool " \
+                  f"files in {pool}; zone UTC (--tz)\n"
 
 
 def test_cli_says_the_year_it_assumed(tmp_path, capsys) -> None:
@@ -714,7 +717,7 @@ def test_cli_truncated_file_imports_up_to_the_cut(tmp_path, capsys) -> None:
 
 
 def test_library_error_for_a_missing_file_names_it() -> None:
-    with pytest.raises(redis_log.UnusableInput, match="no such file: /nonexistent.log"):
+    with pytest.raises(UnusableInput, match="no such file: /nonexistent.log"):
         list(redis_log.read("/nonexistent.log"))
 
 
@@ -737,7 +740,7 @@ def test_two_processes_give_the_sequential_output_but_at_the_cuts(tmp_path, monk
     log = tmp_path / "redis.log"
     log.write_bytes(b"".join(_fixture(f"{v}/persistence.log").read_bytes()
                              for v in ("7.0.15", "3.2.6", "2.8.17")) * 20)
-    monkeypatch.setattr(redis_log, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(redis_log.source, "SPLIT_MIN_BYTES", 1)
     outputs = []
     for jobs in (1, 2):
         pool = tmp_path / f"pool{jobs}"
