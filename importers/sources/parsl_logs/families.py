@@ -25,8 +25,10 @@ from .keys import (
     EXECUTOR_TASK_ID,
     JOB_ID,
     MANAGER_ID,
+    PREV_TASK_STATUS,
     RUN_ID,
     TASK_ID,
+    TASK_STATUS,
     TRY_ID,
     WORKER_ID,
 )
@@ -160,8 +162,8 @@ FAMILIES: tuple[Family, ...] = (
                         {"task_id": "6", "state_from": "launched", "state": "fail_retryable"}),
                  Sample("Task 0 initializing state to pending",
                         {"task_id": "0", "state": "pending"}))),
-        keys={"task_id": (TASK_ID, int), "state_from": ("parsl.task_state_from", _S),
-              "state": ("parsl.task_state", _S)}),
+        keys={"task_id": (TASK_ID, int), "state_from": (PREV_TASK_STATUS, _S),
+              "state": (TASK_STATUS, _S)}),
     Family("try_failed", "Task", Variant(
         "try_failed",
         r"Task\ (?P<task_id>\d+)\ try\ (?P<try_id>\d+)\ failed\ with\ exception\ of\ type"

@@ -19,3 +19,19 @@ EXC_TEXT = "parsl.exc_text"        # a traceback that followed the message
 LINE_COUNT = "ev.line_count"       # lines this record spans (1 + continuation lines)
 FORMAT = "ev.format"               # which variant the record's first line matched
 INVALID_UTF8_KEY = "ev.invalid_utf8"
+TASK_STATUS = "parsl.task_status_name"        # the state a task entered (as parsl-db names it)
+PREV_TASK_STATUS = "parsl.prev_task_status_name"
+
+# Parsl's own namespaced keys (its JSONLogging, 2026.05+) -> the pool's keys for the same
+# facts. Applied on import (the originals are not kept twice), and by the pool reader to
+# Parsl/Academy files copied into a pool unchanged. docs/design.md's key table lists both.
+PARSL_JSON_KEYS: dict[str, tuple[str, type]] = {
+    "parsl.dfk": (RUN_ID, str),
+    "parsl.task": (TASK_ID, int),
+    "parsl.try": (TRY_ID, int),
+    "parsl.executor_task": (EXECUTOR_TASK_ID, int),
+    "parsl.block": (BLOCK_ID, str),
+    "parsl.task_state": (TASK_STATUS, str),
+    "parsl.executor.label": (EXECUTOR, str),
+    "parsl.executor.type": ("parsl.executor_type", str),
+}
