@@ -30,13 +30,15 @@ from ...core.record import (
     SOURCE,
     unparsed,
 )
-from ...core.report import UNPARSED_LINE, ImportReport
+from ...core.report import BAD_TIMESTAMP, UNPARSED_LINE, ImportReport
+from ...core.timezones import NaiveTimeConverter
 from .families import message_keys
 from .keys import (
     EXC_TEXT,
     FORMAT,
     INVALID_UTF8_KEY,
     LINE_COUNT,
+    LOCAL_TIME,
     MESSAGE,
     PARSL_JSON_KEYS,
     SOURCE_NAME,
@@ -63,7 +65,8 @@ def _snake(name: str) -> str:
 
 
 def json_records(
-    path: Path, origin: str, base: dict[str, Any], report: ImportReport
+    path: Path, origin: str, base: dict[str, Any], report: ImportReport,
+    times: NaiveTimeConverter,
 ) -> Iterator[dict[str, Any]]:
     """One Parsl ``*.jsonlog``: each object mapped to our keys, its own keys kept."""
     last_created: float | None = None
@@ -94,9 +97,13 @@ def json_records(
             if key in _JSON_RENAMES:
                 new, conv = _JSON_RENAMES[key]
                 try:
-                    fields[new] = conv(value)
+                    fields[new] = times.parse(value) if conv is LOCAL_TIME else conv(value)
                 except (TypeError, ValueError):
-                    fields[new] = value
+                    if conv is LOCAL_TIME:
+                        report.problem(BAD_TIMESTAMP, f"{origin}:{lineno}")
+                        fields[new.removesuffix("_time") + "_raw"] = value
+                    else:
+                        fields[new] = value
             elif "." in key:  # Parsl's other namespaced keys stay as Parsl wrote them
                 fields.setdefault(key, value)
             elif key not in _JSON_ENVELOPE:
