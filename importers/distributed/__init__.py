@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +36,8 @@ from typing import Any
 
 from .. import auto
 from ..core.errors import EvImportError, UnusableInput
-from ..core.pool import PoolWriter, pool_dir
+from ..core.identity import pool_file_name
+from ..core.pool import PoolWriter, pool_dir, temp_name
 from ..core.report import ImportReport
 from ..core.runner import write_import
 from .engines import Engine, engine_for
@@ -175,7 +175,6 @@ def import_paths(
     pool = pool_dir(pool)
     planned = plan(paths, pool=pool, batch_bytes=batch_bytes)
     pool.mkdir(parents=True, exist_ok=True)
-    token = uuid.uuid4().hex[:12]   # part names unique across hosts and runs
     outcomes: list[ImportOutcome] = []
     staged: list[str] = []
     engine: Engine = engine_for(executor, jobs)
@@ -183,25 +182,28 @@ def import_paths(
     try:
         with engine:
             submitted = []
-            for i, imp in enumerate(planned.imports):
+            for imp in planned.imports:
+                final = pool_file_name(imp.source, [imp.unit] if imp.unit else imp.inputs)
                 parts = []
                 for k, batch in enumerate(imp.batches):
-                    out = str(pool / f".ev-part-{token}-{i}-{k}.tmp")
-                    staged.append(out)
+                    # named like the pool writer's own parts: the next import on this host
+                    # removes them if this process is killed before it cleans up
+                    out = str(pool / temp_name(final, k))
+                    writing = str(pool / temp_name(final, f"{k}w"))
+                    staged += [out, writing]
                     future = engine.submit(import_batch, batch.source, list(batch.files), tz,
-                                           out, batch.start, batch.end, batch.lineno)
+                                           out, batch.start, batch.end, batch.lineno, writing)
                     parts.append((batch, out, future))
                     apps += 1
                 submitted.append((imp, parts))
             for imp, parts in submitted:
                 outcomes.append(_commit(pool, imp, parts, tz))
     finally:
-        for out in staged:
-            for leftover in (out, f"{out}.w"):
-                try:
-                    os.unlink(leftover)
-                except FileNotFoundError:
-                    pass
+        for leftover in staged:
+            try:
+                os.unlink(leftover)
+            except FileNotFoundError:
+                pass
     copied = 0
     if copy_pool_files:
         for path in planned.pool_files:

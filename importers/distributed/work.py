@@ -59,9 +59,10 @@ class PartWriter:
 
 def import_batch(source: str, files: list[str], tz: str | None, out: str,
                  start: int | None = None, end: int | None = None,
-                 lineno: int = 1) -> dict[str, Any]:
+                 lineno: int = 1, writing: str | None = None) -> dict[str, Any]:
     """Import ``files`` (or bytes ``start``..``end`` of one file) as the ``auto`` source
-    ``source`` into ``out``; return counts and the report's contents."""
+    ``source`` into ``out`` (written as ``writing``, then renamed); return counts and the
+    report's contents."""
     from .. import auto
     from ..core.parallel import Part
     from ..core.report import ImportReport
@@ -69,7 +70,7 @@ def import_batch(source: str, files: list[str], tz: str | None, out: str,
     from ..sources.parsl_logs.source import records_of
 
     report = ImportReport()
-    writing = f"{out}.w"
+    writing = writing or f"{out}.w"
     writer = PartWriter(writing)
     try:
         try:

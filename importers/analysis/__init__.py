@@ -1,0 +1,1 @@
+"""Reading a pool back: the analysis side."""
