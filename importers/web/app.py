@@ -19,6 +19,7 @@ Safety, as the page promises (pool content is untrusted):
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import sys
@@ -58,6 +59,8 @@ SECURITY_HEADERS = [
 ]
 
 
+#: Where the server's queries find ``events``: the snapshot table first.
+SEARCH_PATH = "web_snapshot,main"
 #: DuckDB's memory limit for the server (``$EV_DUCKDB_MEMORY`` overrides it).
 SERVE_MEMORY = "1GB"
 
@@ -122,7 +125,36 @@ class ServedPool:
                 self.close_pool()
                 self._pool = self._opener(self.path, temp_dir=self.temp_dir)
                 self._signature = signature
+                self._start_chain(self._pool)
             return self._pool
+
+    def _start_chain(self, pool: Any) -> None:
+        """Compute the join chain (seconds on a big pool) on its own cursor in the
+        background, so thing pages never wait for it (they say it is coming)."""
+        con = getattr(pool, "con", None)
+        if con is None:
+            return
+        try:
+            pool._web_chain_pending = True
+        except AttributeError:  # pragma: no cover
+            return
+
+        def work() -> None:
+            from .views.thing import chain_table
+
+            proxy = copy.copy(pool)
+            try:
+                proxy.con = con.cursor()
+                proxy.con.execute(f"SET search_path = {SEARCH_PATH!r}")
+                proxy._web_chain_pending = False
+                pool._web_chain = chain_table(proxy)
+            except Exception as exc:  # shown on thing pages instead of the chain
+                pool._web_chain = False
+                pool._web_chain_error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            finally:
+                pool._web_chain_pending = False
+
+        threading.Thread(target=work, name="join-chain", daemon=True).start()
 
     def warm_up(self) -> None:
         """Load the pool and the libraries the views use, before anyone asks."""
@@ -173,7 +205,7 @@ def open_pool_for_serving(path: Path, temp_dir: Path | None = None) -> Any:
         # The name ``events`` now finds the table first (a view over it would be bound
         # again, all its columns, at every query: 15-45 ms each here).
         con.execute("DROP VIEW events")
-        con.execute("SET search_path = 'web_snapshot,main'")
+        con.execute(f"SET search_path = {SEARCH_PATH!r}")
     return pool
 
 

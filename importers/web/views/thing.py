@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from importers.core.errors import EvImportError
+
 from .. import params as P
 from ._common import analysis, columns, fetch, fetch_dicts, ident, typed_where
 
@@ -86,6 +88,7 @@ class ThingPage:
     lifetime: Lifetime | None
     neighbours: list[tuple[str, list[tuple[Any, int]], int]]  # key, [(value, events)], distinct
     chain: list[dict[str, Any]] = field(default_factory=list)
+    chain_problem: str | None = None
     missing_keys: list[str] = field(default_factory=list)
     kinds: list[tuple[str, list[str]]] = field(default_factory=list)
 
@@ -127,21 +130,48 @@ def _neighbours(pool: Any, query: Any, keys: list[str], cols: set[str]) -> list:
     return [out[k] for k in sorted(out)]
 
 
-def _chain(pool: Any, keys: list[tuple[str, str]]) -> list[dict[str, Any]]:
-    """Rows of the analysis join chain in which one of the thing's values appears."""
-    ev = analysis()
-    join_chain = getattr(ev, "join_chain", None)
-    if join_chain is None:
-        return []
-    table = join_chain(pool)
-    if hasattr(table, "df"):
-        table = table.df()
+def chain_table(pool: Any) -> Any:
+    """``join_chain(pool)`` once per loaded pool (it does not depend on the thing asked);
+    None while the server is still computing it in the background."""
+    cached = getattr(pool, "_web_chain", None)
+    if cached is None and getattr(pool, "_web_chain_pending", False):
+        return None
+    if cached is None:
+        join_chain = getattr(analysis(), "join_chain", None)
+        cached = join_chain(pool) if join_chain is not None else False
+        if hasattr(cached, "df"):
+            cached = cached.df()
+        try:
+            pool._web_chain = cached
+        except AttributeError:  # pragma: no cover - a Pool with __slots__
+            pass
+    return cached
+
+
+def _chain(pool: Any, keys: list[tuple[str, str]]) -> tuple[list[dict[str, Any]], str | None]:
+    """Rows of the join chain in which one of the thing's values appears, and why there are
+    none when the chain could not be built."""
+    try:
+        table = chain_table(pool)
+    except EvImportError as exc:
+        return [], exc.line()
+    if table is None:
+        return [], "still being computed for this pool; reload in a moment"
+    if table is False:
+        return [], getattr(pool, "_web_chain_error", None)
     if len(table) == 0:
-        return []
+        return [], None
     wanted = {v for _, v in keys}
     mask = table.astype(str).isin(wanted).any(axis=1)
-    return [{k: v for k, v in rec.items() if v == v and v is not None}
-            for rec in table[mask].head(50).to_dict("records")]
+    out = []
+    for rec in table[mask].head(50).to_dict("records"):
+        row = {}
+        for k, v in rec.items():
+            if isinstance(v, (list, tuple)) or hasattr(v, "tolist"):
+                v = ", ".join(map(str, list(v)))
+            row[k] = v if v is not None and v == v else None
+        out.append(row)
+    return out, None
 
 
 def data(pool: Any, params: Params) -> ThingPage:
@@ -160,12 +190,14 @@ def data(pool: Any, params: Params) -> ThingPage:
     pages = max(1, -(-total // PER_PAGE))
     page = min(params.page, pages)
     records = fetch_dicts(pool, f"{query.sql()} LIMIT {PER_PAGE} OFFSET {(page - 1) * PER_PAGE}")
-    return ThingPage(
+    out = ThingPage(
         keys=params.keys, total=total, page=page, pages=pages, records=records,
         lifetime=_lifetime(query, names) if total else None,
         neighbours=_neighbours(pool, query, names, cols) if total else [],
-        chain=_chain(pool, params.keys) if total else [],
     )
+    if total:
+        out.chain, out.chain_problem = _chain(pool, params.keys)
+    return out
 
 
 def figure(data: ThingPage) -> None:
