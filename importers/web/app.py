@@ -61,6 +61,11 @@ SECURITY_HEADERS = [
 
 #: Where the server's queries find ``events``: the snapshot table first.
 SEARCH_PATH = "web_snapshot,main"
+#: A changed pool is reloaded at most every max(MIN_RELOAD_S, RELOAD_FACTOR x load time);
+#: the files are looked at (stat) at most every CHECK_EVERY_S.
+MIN_RELOAD_S = 10.0
+RELOAD_FACTOR = 5.0
+CHECK_EVERY_S = 1.0
 #: DuckDB's memory limit for the server (``$EV_DUCKDB_MEMORY`` overrides it).
 SERVE_MEMORY = "1GB"
 
@@ -103,6 +108,11 @@ class ServedPool:
         self._opener = opener or open_pool_for_serving
         self._pool: Any = None
         self._signature: tuple | None = None
+        self._checked = 0.0
+        self._loaded_at = 0.0
+        self.load_seconds = 0.0
+        self.loaded_epoch: float | None = None
+        self.stale = False
         self.temp_dir = Path(tempfile.mkdtemp(prefix="ev-import-serve-"))
 
     def signature(self) -> tuple:
@@ -118,15 +128,40 @@ class ServedPool:
         return tuple(out)
 
     def get(self) -> Any:
-        """The open pool, reopened first if a file was added, removed or grew."""
+        """The loaded pool, reloaded when a file was added, removed or grew.
+
+        A live pool (a watcher appending) changes all the time, and loading a big one takes
+        a while, so a changed pool is reloaded at most every ``max(MIN_RELOAD_S,
+        RELOAD_FACTOR x its load time)``; pages say when their snapshot was taken and
+        whether the pool changed since.
+        """
         with self.lock:
+            now = time.monotonic()
+            if self._pool is not None and now - self._checked < CHECK_EVERY_S:
+                return self._pool
             signature = self.signature()
-            if self._pool is None or signature != self._signature:
-                self.close_pool()
+            self._checked = now
+            if self._pool is not None and signature != self._signature:
+                self.stale = True
+                wait = max(MIN_RELOAD_S, RELOAD_FACTOR * self.load_seconds)
+                if now - self._loaded_at >= wait:
+                    self.close_pool()
+            if self._pool is None:
+                start = time.monotonic()
                 self._pool = self._opener(self.path, temp_dir=self.temp_dir)
+                self._loaded_at = self._checked = time.monotonic()
+                self.load_seconds = self._loaded_at - start
+                self.loaded_epoch = time.time()
                 self._signature = signature
+                self.stale = False
                 self._start_chain(self._pool)
             return self._pool
+
+    def status(self) -> dict[str, Any]:
+        """What the pages say about the snapshot they show."""
+        return {"loaded": self.loaded_epoch, "load_seconds": self.load_seconds,
+                "stale": self.stale,
+                "reload_every": max(MIN_RELOAD_S, RELOAD_FACTOR * self.load_seconds)}
 
     def _start_chain(self, pool: Any) -> None:
         """Compute the join chain (seconds on a big pool) on its own cursor in the
@@ -170,6 +205,8 @@ class ServedPool:
         if close is not None:
             close()
         self._pool = None
+        for old in self.temp_dir.glob("snapshot-*"):   # the previous snapshot's files
+            old.unlink(missing_ok=True)
 
     def close(self) -> None:
         with self.lock:
@@ -266,6 +303,7 @@ def view_endpoint(view: ModuleType, served: ServedPool) -> Callable[[Request], R
             return _error_page(500, "Internal error", "see the server's stderr", served)
         body = page.render(view.TEMPLATE, view=view, params=params, data=data, figure=figure,
                            nav=VIEWS, current=view, pool_path=served.path,
+                           snapshot=served.status(),
                            notebook=view.notebook_call(params))
         return HTMLResponse(body)
 
