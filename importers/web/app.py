@@ -243,6 +243,7 @@ def open_pool_for_serving(path: Path, temp_dir: Path | None = None) -> Any:
         # again, all its columns, at every query: 15-45 ms each here).
         con.execute("DROP VIEW events")
         con.execute(f"SET search_path = {SEARCH_PATH!r}")
+        pool._web_snapshot = True
     return pool
 
 

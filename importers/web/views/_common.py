@@ -90,3 +90,18 @@ def typed_where(pool: Any, pairs: Iterable[tuple[str, str]]) -> list[tuple[str, 
         else:
             out.append((key, text))
     return out
+
+
+def page_of(pool: Any, query: Any, limit: int, offset: int) -> list[dict[str, Any]]:
+    """One page of a Query's events, time ordered, all their keys.
+
+    On the server's snapshot (a table) the page's rows are found first by sorting only
+    their row ids, then read whole: sorting every column of 10^6 events to keep 100 took
+    7 s, the ids 0.06 s. A notebook's pool (a view, no row ids) is read in one query.
+    """
+    if getattr(pool, "_web_snapshot", False):
+        from importers.analysis.query import ORDER
+
+        ids = f"{query.sql('rowid', ordered=True)} LIMIT {limit} OFFSET {offset}"
+        return fetch_dicts(pool, f"SELECT * FROM events WHERE rowid IN ({ids}) {ORDER}")
+    return fetch_dicts(pool, f"{query.sql()} LIMIT {limit} OFFSET {offset}")

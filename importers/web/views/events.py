@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .. import params as P
-from ._common import fetch_dicts, typed_where
+from ._common import page_of, typed_where
 
 NAME = "events"
 TITLE = "Events"
@@ -73,7 +73,7 @@ def data(pool: Any, params: Params) -> EventsPage:
     pages = max(1, -(-total // params.per_page))
     page = min(params.page, pages)
     offset = (page - 1) * params.per_page
-    records = fetch_dicts(pool, f"{query.sql()} LIMIT {params.per_page} OFFSET {offset}")
+    records = page_of(pool, query, params.per_page, offset)
     return EventsPage(total=total, page=page, pages=pages, first_index=offset + 1,
                       records=records)
 

@@ -17,7 +17,7 @@ from typing import Any
 from importers.core.errors import EvImportError
 
 from .. import params as P
-from ._common import analysis, columns, fetch, fetch_dicts, ident, typed_where
+from ._common import analysis, columns, fetch, ident, page_of, typed_where
 
 NAME = "thing"
 TITLE = "Thing"
@@ -189,7 +189,7 @@ def data(pool: Any, params: Params) -> ThingPage:
     total = query.count()
     pages = max(1, -(-total // PER_PAGE))
     page = min(params.page, pages)
-    records = fetch_dicts(pool, f"{query.sql()} LIMIT {PER_PAGE} OFFSET {(page - 1) * PER_PAGE}")
+    records = page_of(pool, query, PER_PAGE, (page - 1) * PER_PAGE)
     out = ThingPage(
         keys=params.keys, total=total, page=page, pages=pages, records=records,
         lifetime=_lifetime(query, names) if total else None,
@@ -205,6 +205,8 @@ def figure(data: ThingPage) -> None:
 
 
 def notebook_call(params: Params) -> str:
+    if not params.keys:
+        return ""
     keys = [k for k, _ in params.keys]
     return ("from importers import analysis as ev\n"
             "pool = ev.open_pool(POOL)\n"
