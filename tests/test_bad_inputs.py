@@ -85,8 +85,8 @@ def unaccounted(path: Path, records: list[dict]) -> list[int]:
             covered.update(range(rec["ev.lineno"], rec["ev.lineno"] + span))
     missing = []
     for number in range(1, line_count(data) + 1):
-        text = lines[number - 1].strip().strip(b"\0\xff\xfe").strip()
-        header = number <= 3 and not any(c in b"0123456789" for c in text)
+        text = lines[number - 1].decode("utf-8", "replace").strip().strip("\0\ufffd")
+        header = number <= 3 and not any(c.isdigit() for c in text)
         if number not in covered and text and not header:
             missing.append(number)
     return missing
