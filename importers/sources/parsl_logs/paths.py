@@ -159,6 +159,27 @@ def is_log_file(path: Path) -> bool:
     return path.name.endswith(LOG_SUFFIXES) or path.name.endswith(".sh.ec")
 
 
+def _check_format(path: Path) -> None:
+    """A file named on the command line must be a Parsl log before anything is written: a
+    Redis log or sacct output given to parsl-logs is one error line, not N unparsed lines.
+    (Files in a run dir are Parsl's by place and are read whatever they hold.)"""
+    from ...core.identity import real_path
+    from ...core.inputs import read_head
+    from .source import sniff_file
+
+    if run_dir_of(Path(real_path(path))) is not None:
+        return   # inside a run dir: Parsl's by place (an empty parsl.log is no records)
+    head = read_head(path, 65536)
+    if not head.strip():
+        raise UnusableInput("empty file, not a Parsl log", str(path),
+                            "give a runinfo/ dir, a run dir such as runinfo/000, or log files")
+    if not sniff_file(path, head):
+        raise UnusableInput(
+            "not a Parsl log", str(path),
+            "no line in its first 64 KiB is in a Parsl log format (parsl.log, interchange, "
+            "manager, worker, monitoring logs, Parsl's *.jsonlog, submit_scripts/*.sh.ec)")
+
+
 def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
     """(log files to read, other files seen) under the given files and directories."""
     logs: list[Path] = []
@@ -170,6 +191,7 @@ def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path
                     (logs if is_log_file(child) else others).append(child)
         elif p.exists():
             check_path(p)   # a FIFO or device: one line, never a hang
+            _check_format(p)
             logs.append(p)
         elif os.path.lexists(p):
             check_path(p)   # a dangling link or a loop: one line naming it

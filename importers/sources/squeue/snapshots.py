@@ -39,6 +39,9 @@ def _load(path: str, at: float | None, times: sf.Times, nodes: sf.NodeLists,
     if not data.strip():
         raise UnusableInput("empty file, not an squeue snapshot", path,
                             "save squeue --json (or squeue -o ... with a header line)")
+    if sf.slurm_json_kind(data[:4096]) == "sacct":   # checked before anything is written
+        raise UnusableInput("this is sacct --json output, not squeue", path,
+                            "import it with ev-import sacct --file")
     if data.lstrip()[:1] == b"{":
         try:
             doc = orjson.loads(data)
