@@ -44,8 +44,7 @@ def read_file(path: str | os.PathLike, *, tz: str | None = None,
                             "import it with ev-import squeue --file")
     if head.lstrip()[:1] == b"{":
         with open(path, "rb") as fh:
-            data = fh.read()
-        yield from read_json(path, data, emitter.origin, report, emitter)
+            yield from read_json(path, fh, emitter.origin, report, emitter)
         return
     if not head.strip():
         raise UnusableInput("empty file, not sacct output", path,
