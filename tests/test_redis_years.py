@@ -52,3 +52,21 @@ def test_time_never_goes_back_a_year_after_a_quiet_gap(tmp_path: Path, first: by
     assert created == sorted(created), "a log does not go backwards"
     got = {datetime.fromtimestamp(t, timezone.utc).year for t in created}
     assert got == set(years)
+
+
+def test_a_restarted_server_reusing_an_old_childs_pid_is_no_child(tmp_path: Path) -> None:
+    """Real 7.0.15 log: the server forks save children (5875 first), then restarts as pid
+    5964. Rewritten so the new server gets pid 5875, as pid reuse does on a busy node: its
+    start-up lines must not be labelled as the old server's child."""
+    log = tmp_path / "persistence.log"
+    lines = (FIXTURES / "redis" / "7.0.15" / "persistence.log").read_bytes().split(b"\n")
+    restart = next(i for i, x in enumerate(lines) if x.startswith(b"5964:C"))
+    lines = lines[:restart] + [x.replace(b"5964:", b"5875:") for x in lines[restart:]]
+    log.write_bytes(b"\n".join(lines))
+    records = list(redis_log.read([log], tz="UTC"))
+    child = [r for r in records if r["ev.lineno"] < restart + 1 and r["linux.pid"] == 5875]
+    assert child and all(r.get("redis.role") == "child" for r in child)
+    server = [r for r in records if r["ev.lineno"] > restart and r["linux.pid"] == 5875]
+    assert server and not [r for r in server if r.get("redis.role") == "child"]
+    assert not [r for r in server if "redis.parent_pid" in r]
+    assert {r.get("redis.role") for r in server} >= {"master"}
