@@ -5,8 +5,12 @@ whose time is invalid.
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import FIXTURES
@@ -101,3 +105,58 @@ def test_an_invalid_first_time_is_omitted_and_a_later_one_borrowed_and_said(
     assert fifth["created"] == before["created"]
     assert fifth["ev.time_from"] == "the previous record (its own time is invalid)"
     assert report.problems[BAD_TIMESTAMP] == 2
+
+
+# A real run moved to the night Berlin's clocks went forward (2026-03-29 01:00 UTC), its
+# local times rewritten in Europe/Berlin as a machine there would have printed them.
+SPRING_FORWARD = datetime(2026, 3, 29, 1, tzinfo=timezone.utc).timestamp()
+_V2022 = re.compile(rb"^(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ")
+_MS = re.compile(rb"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{3} )")
+
+
+def _move_to_berlin(run: Path, shift: float) -> None:
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def local(epoch: float) -> bytes:
+        return datetime.fromtimestamp(epoch, berlin).strftime("%Y-%m-%d %H:%M:%S").encode()
+
+    def v2022(m: re.Match[bytes]) -> bytes:
+        epoch = float(m[1]) + shift
+        return b"%.6f %s " % (epoch, local(epoch))
+
+    def ms(m: re.Match[bytes]) -> bytes:
+        utc = datetime.fromisoformat(m[1].decode()).replace(tzinfo=timezone.utc)
+        return local(utc.timestamp() + shift) + m[2]
+
+    for path in run.rglob("*.log"):
+        lines = path.read_bytes().split(b"\n")
+        path.write_bytes(b"\n".join(_MS.sub(ms, _V2022.sub(v2022, x)) for x in lines))
+    for path in run.rglob("*.sh.ec"):     # their time is their mtime
+        when = path.stat().st_mtime + shift
+        os.utime(path, (when, when))
+
+
+def test_a_run_across_a_dst_change_keeps_every_time_right(tmp_path: Path) -> None:
+    """The ms-format logs (manager, worker, interchange) print local time only; their zone
+    is learnt from parsl.log, whose lines print epoch and local time. Across the change
+    parsl.log shows two offsets, so a named zone that fits both is used: every record keeps
+    its true time (a fixed offset from the first line put the second half an hour off)."""
+    run = tmp_path / "runinfo" / "000"
+    shutil.copytree(OLD, run)
+    original = {(r["ev.origin"].split("/000/")[1], r["ev.lineno"]): r.get("created")
+                for r in parsl_logs.read([OLD], tz="UTC")}
+    run_times = [t for (name, _), t in original.items() if t and name == "parsl.log"]
+    first, last = min(run_times), max(run_times)
+    shift = float(round(SPRING_FORWARD - (first + last) / 2))   # the change in the middle
+    _move_to_berlin(run, shift)
+    report = ImportReport()
+    moved = {(r["ev.origin"].split("/000/")[1], r["ev.lineno"]): r.get("created")
+             for r in parsl_logs.read([run], report=report)}
+    assert moved.keys() == original.keys()
+    wrong = {k: (moved[k] - original[k] - shift) for k in moved
+             if original[k] is not None and abs(moved[k] - original[k] - shift) > 1e-3}
+    assert wrong == {}
+    after = [k for k, t in moved.items() if t and t > SPRING_FORWARD and "manager" in k[0]]
+    assert after, "ms-format records after the change are in the test"
+    zone = report.assumptions["zone of ms-format logs"]
+    assert "UTC+1h at the start of the run's parsl.log, UTC+2h at its end" in zone

@@ -82,6 +82,10 @@ class RunContext:
     run_id: str | None = None
     offset_seconds: float | None = None
     offset_from: str = "the run's parsl.log"
+    # the same at the end of parsl.log: a run across a daylight-saving change has two
+    start_epoch: float | None = None
+    end_epoch: float | None = None
+    end_offset_seconds: float | None = None
 
 
 # submit_scripts/parsl.<executor>.block-<n>.<epoch>.sh (2022.10 on), parsl.<provider>.<epoch>.sh
@@ -119,6 +123,58 @@ def _offset_from_submit_scripts(run_dir: Path, parsl_log: Path,
     return None
 
 
+_EPOCH_AND_LOCAL = re.compile(r"(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ")
+
+
+def _offset_of(m: re.Match[str]) -> tuple[float, float]:
+    """(epoch, local - epoch rounded to the quarter hour zones use) of a v2022 line."""
+    local = datetime.fromisoformat(m.group(2)).replace(tzinfo=timezone.utc).timestamp()
+    epoch = float(m.group(1))
+    return epoch, round((local - epoch) / 900) * 900
+
+
+def _last_offset(path: Path, tail: int = 65536) -> tuple[float, float] | None:
+    """The offset on the last v2022 line of parsl.log (its end is read, not the whole)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - tail))
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        m = _EPOCH_AND_LOCAL.match(line)
+        if m:
+            return _offset_of(m)
+    return None
+
+
+def zone_of_run(ctx: RunContext) -> tuple[tzinfo, str] | None:
+    """A named zone for a run whose parsl.log shows two offsets (a daylight-saving change
+    during the run): this machine's zone if it fits both ends, else the first IANA zone that
+    does. A fixed offset would put every time after the change an hour off."""
+    if ctx.end_offset_seconds in (None, ctx.offset_seconds) or ctx.start_epoch is None:
+        return None
+    from zoneinfo import ZoneInfo, available_timezones
+
+    def fits(zone: tzinfo) -> bool:
+        return all((datetime.fromtimestamp(t, zone).utcoffset() or timedelta(0))
+                   .total_seconds() == off for t, off in ((ctx.start_epoch, ctx.offset_seconds),
+                                                          (ctx.end_epoch,
+                                                           ctx.end_offset_seconds)))
+
+    said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the start of the run's parsl.log, "
+            f"UTC{ctx.end_offset_seconds / 3600:+g}h at its end")
+    machine, key = resolve_zone(None)
+    if fits(machine):
+        return machine, f"{key.split(' (')[0]} (this machine's zone, which fits {said})"
+    for name in sorted(available_timezones()):
+        if "/" in name and not name.startswith(("Etc/", "posix", "right", "SystemV")):
+            zone = ZoneInfo(name)
+            if fits(zone):
+                return zone, f"{name} (a zone that fits {said}; --tz to say which)"
+    return None
+
+
 def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
     ctx = RunContext()
     for name in ("parsl.log", "parsl.jsonlog"):
@@ -135,12 +191,11 @@ def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
                             ctx.run_id = m.group(1)
                         continue
                     if ctx.offset_seconds is None:
-                        m = re.match(r"(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ", line)
+                        m = _EPOCH_AND_LOCAL.match(line)
                         if m:
-                            local = datetime.fromisoformat(m.group(2)).replace(
-                                tzinfo=timezone.utc).timestamp()
-                            # local - epoch, rounded to the quarter hour zones use
-                            ctx.offset_seconds = round((local - float(m.group(1))) / 900) * 900
+                            ctx.start_epoch, ctx.offset_seconds = _offset_of(m)
+                            ctx.end_epoch, ctx.end_offset_seconds = _last_offset(path) or (
+                                ctx.start_epoch, ctx.offset_seconds)
                     m = re.search(r"Run id is: (\S+)", line)
                     if m:
                         ctx.run_id = m.group(1)
@@ -225,6 +280,7 @@ def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
         report.assume("not logs, skipped", f"{len(others)} files")
     explicit_zone = resolve_zone(tz) if tz else None
     contexts: dict[Path, RunContext] = {}
+    named_zones: dict[Path | None, tuple[tzinfo, str] | None] = {}
     jobs = []
     for path in logs:
         resolved = path.resolve()
@@ -238,8 +294,14 @@ def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
         if explicit_zone is not None:
             zone, label = explicit_zone
         elif ctx and ctx.offset_seconds is not None:
-            zone = timezone(timedelta(seconds=ctx.offset_seconds))
-            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from {ctx.offset_from}"
+            if run_dir not in named_zones:
+                named_zones[run_dir] = zone_of_run(ctx)
+            named = named_zones[run_dir]
+            if named is not None:
+                zone, label = named
+            else:
+                zone = timezone(timedelta(seconds=ctx.offset_seconds))
+                label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from {ctx.offset_from}"
         else:
             zone, label = resolve_zone(None)
         jobs.append(FileJob(path, base, zone, label))
