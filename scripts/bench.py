@@ -12,6 +12,8 @@ Benches live in scripts/benches/<name>.py, one module per importer, each definin
 ``BENCHES = {name: (build(units, workdir) -> input path, count(input) -> units,
 {measurement: run(input, out)})}`` with a ``floor`` measurement and ``ours``, and
 ``PEERS = {name: peer measurement}``. scripts/benches/_floors.py has the shared floors.
+A module may also define ``REPORTS = {name: report(sizes, repeat, workdir) -> [lines]}``
+for figures that are not rates (e.g. a latency), printed as they are.
 """
 
 from __future__ import annotations
@@ -35,9 +37,6 @@ sys.path.insert(0, str(ROOT))
 BENCH_DIR = Path(__file__).resolve().parent / "benches"
 
 
-REPORTS: dict = {}   # name -> function(): benches that report figures, not timings
-
-
 def load_benches() -> tuple[dict, dict, dict]:
     """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES, REPORTS)."""
     benches: dict = {}
@@ -53,6 +52,9 @@ def load_benches() -> tuple[dict, dict, dict]:
         sizes.update(getattr(module, "SIZES", {}))
         REPORTS.update(getattr(module, "REPORTS", {}))
     return benches, peers, sizes
+
+
+REPORTS: dict = {}
 
 
 BENCHES, PEERS, SIZES = load_benches()
@@ -127,7 +129,7 @@ def main() -> None:
         sys.argv = [a if a != "--faults" else "faults" for a in sys.argv]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benches", nargs="*", default=list(BENCHES),
-                        choices=list(BENCHES) + list(REPORTS))
+                        choices=[*BENCHES, *REPORTS])
     parser.add_argument("--sizes", default=None,
                         help="comma-separated input sizes in units (rows, lines); default: "
                         "each bench's SIZES, else 1e5,1e6")
@@ -144,7 +146,8 @@ def main() -> None:
     try:
         for bench in args.benches:
             if bench in REPORTS:
-                REPORTS[bench]()
+                for line in REPORTS[bench](given, args.repeat, workdir):
+                    print(line, flush=True)
                 continue
             sizes = given or [int(n) for n in SIZES.get(bench, (1e5, 1e6))]
             results += run(bench, sizes, args.repeat, workdir)

@@ -120,26 +120,28 @@ def concurrent_figures(work: Path) -> dict[str, int]:
         return {"FAILED": str(exc)}
 
 
-def report(args=None) -> None:
+def report(sizes=None, repeat=None, workdir=None):
+    """The figures, one line each (bench.py prints them); sizes and repeats do not apply."""
     kills = int(os.environ.get("EV_CRASH_KILLS", "10"))
-    with tempfile.TemporaryDirectory(prefix="ev-faults-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="ev-faults-", dir=workdir) as tmp:
         work = Path(tmp)
         c = corpus_figures(work)
         share = 100.0 * c["accounted"] / c["lines"] if c["lines"] else 100.0
-        print(f"faults: bad-input corpus: {c['passed']}/{c['tried']} importer x item runs "
-              f"passed; input lines accounted {c['accounted']:,}/{c['lines']:,} "
-              f"({share:.1f}%)", flush=True)
+        yield (f"faults: bad-input corpus: {c['passed']}/{c['tried']} importer x item runs "
+               f"passed; input lines accounted {c['accounted']:,}/{c['lines']:,} "
+               f"({share:.1f}%)")
         for setting, text in crash_figures(work, kills).items():
-            print(f"faults: SIGKILL at random points, {setting}: {text}", flush=True)
+            yield f"faults: SIGKILL at random points, {setting}: {text}"
         f = concurrent_figures(work)
         if "FAILED" in f:
-            print(f"faults: concurrent writers: FAILED: {f['FAILED']}")
+            yield f"faults: concurrent writers: FAILED: {f['FAILED']}"
         else:
-            print(f"faults: concurrent writers ({len(conc_imports())} imports"
-                  f"{' + a live watcher' if os.geteuid() == 0 else ''} + a reader that read "
-                  f"the pool {f['reads']} times): events lost {f['events_lost']}, pool files "
-                  f"{f['files']} (expected {f['expected_files']}, byte for byte), reader "
-                  f"errors {f['reader_errors']}, half files seen {f['reader_unparsed']}")
+            yield (f"faults: concurrent writers ({len(conc_imports())} imports"
+                   f"{' + a live watcher' if os.geteuid() == 0 else ''} + a reader that read "
+                   f"the pool {f['reads']} times): events lost {f['events_lost']}, pool "
+                   f"files {f['files']} (expected {f['expected_files']}, byte for byte), "
+                   f"reader errors {f['reader_errors']}, half files seen "
+                   f"{f['reader_unparsed']}")
 
 
 def conc_imports() -> list:
