@@ -373,3 +373,39 @@ def write_trace(events, fh: BinaryIO, *, things: Sequence[Thing] = DEFAULT_THING
 def trace_events(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """The events of a loaded trace (for checks and notebooks)."""
     yield from data.get("traceEvents", ())
+
+
+# ---------------------------------------------------------------------------------------
+# The export format (``ev-import export POOL --to perfetto FILE.json``)
+
+
+def export(query, target: str, fields: Sequence[str] | None = None, *,
+           instants: bool = True) -> int:
+    """Write ``query``'s trace to ``target`` (atomically); return the records exported as
+    instants (or the things, without instants). Says on stderr when the file is past what
+    the viewers open (:data:`VIEWER_LIMIT_BYTES`)."""
+    import sys
+
+    from . import atomic_path
+
+    with atomic_path(target) as tmp, open(tmp, "wb", buffering=1 << 20) as fh:
+        stats = write_trace(query, fh, instants=instants)
+    if stats.bytes > VIEWER_LIMIT_BYTES:
+        print(f"export: {target} is {stats.bytes / 2**20:,.0f} MiB: chrome://tracing and the "
+              "Perfetto UI open at most a few hundred MB of JSON; export a window (--since/"
+              "--until) or a selection (--where), or run trace_processor --httpd",
+              file=sys.stderr)
+    return stats.instants if instants else stats.slices
+
+
+def _format():
+    try:
+        from . import ExportFormat
+    except ImportError:          # the export registry is not there (older checkout)
+        return None
+    return ExportFormat("perfetto", (".trace.json", ".perfetto.json"),
+                        "a Chrome trace event JSON timeline for Perfetto / chrome://tracing",
+                        export)
+
+
+FORMAT = _format()
