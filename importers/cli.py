@@ -1,9 +1,12 @@
-"""``ev-import``: one thin subcommand per source.
+"""``ev-import``: one thin subcommand per source, and the commands that read a pool back.
 
-Each subcommand parses its options, calls the source's ``read()`` and hands the records to
-the pool writer; parsing lives in the importer modules, never here. Library errors
-(:class:`~importers.core.errors.EvImportError`) become one ``error: ...`` line on stderr and the
-exit code of DESIGN §5: 0 ok, 1 partial (some input unparsed or unreadable), 2 unusable.
+The source subcommands are built from the registry (:mod:`importers.sources`): each source's
+declaration gives its arguments and its ``run``, which calls the library and hands the
+records to the pool writer; parsing lives in the source packages, never here. Other
+commands (``auto``, and those that read a pool) are modules under ``importers/commands/``.
+Library errors (:class:`~importers.core.errors.EvImportError`) become one ``error: ...``
+line on stderr and the exit code of DESIGN §5: 0 ok, 1 partial (some input unparsed or
+unreadable), 2 unusable.
 
 Example::
 
@@ -16,103 +19,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
-from typing import Any
 
-from . import __version__
-from .core.errors import EXIT_OK, EXIT_PARTIAL, EvImportError
-from .core.pool import PoolWriter, pool_dir, source_id
-from .core.report import ImportReport
-
-Reader = Callable[[ImportReport], Iterator[dict[str, Any]]]
-Filler = Callable[[PoolWriter, ImportReport], None]
-
-
-def _progress(records: Iterable[dict[str, Any]], label: str) -> Iterator[dict[str, Any]]:
-    """A live count of events on a terminal (rich), refreshed a few times a second.
-
-    Only used when stderr is a TTY, so pipes, CI logs and tests see none of it.
-    """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        TextColumn("{task.completed:,} events"),
-        TimeElapsedColumn(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(label, total=None)
-        last = time.monotonic()
-        done = 0
-        for rec in records:
-            yield rec
-            done += 1
-            if not done & 0x3FF:
-                now = time.monotonic()
-                if now - last > 0.2:
-                    progress.update(task, completed=done)
-                    last = now
-
-
-def write_import(
-    pool: Path,
-    source: str,
-    inputs: list[str],
-    options: dict[str, Any],
-    reader: Reader | None = None,
-    *,
-    fill: Filler | None = None,
-    progress: bool = False,
-) -> tuple[PoolWriter, ImportReport]:
-    """Import one source into one pool file (atomically); return the writer and the report.
-
-    ``inputs`` and ``options`` name the import (same inputs + options -> same pool file, so
-    a re-import replaces it); ``reader`` gets the report and returns the record iterator.
-    A source that writes in parallel passes ``fill(writer, report)`` instead.
-    """
-    report = ImportReport()
-    with PoolWriter(pool, source, source_id(source, inputs, options)) as writer:
-        if fill is not None:
-            fill(writer, report)
-        else:
-            records = reader(report)
-            if progress:
-                records = _progress(records, f"{source} {' '.join(inputs)}")
-            writer.write_all(records)
-    return writer, report
-
-
-def summary_line(source: str, inputs: list[str], writer: PoolWriter,
-                 report: ImportReport) -> str:
-    parts = [
-        f"{source}: {writer.count} events ({writer.unparsed} unparsed) from "
-        f"{', '.join(inputs)} -> {writer.final}",
-        *report.summary_parts(),
-    ]
-    return "; ".join(parts)
-
-
-def run_import(
-    args: argparse.Namespace,
-    source: str,
-    inputs: list[str],
-    options: dict[str, Any],
-    reader: Reader | None = None,
-    *,
-    fill: Filler | None = None,
-) -> int:
-    """Import one source, print the one-line summary, return the exit code (0 or 1)."""
-    writer, report = write_import(
-        pool_dir(args.pool), source, inputs, options, reader, fill=fill,
-        progress=sys.stderr.isatty() and not args.quiet,
-    )
-    partial = bool(writer.unparsed) or report.partial
-    if not args.quiet or partial:
-        print(summary_line(source, inputs, writer, report), file=sys.stderr)
-    return EXIT_PARTIAL if partial else EXIT_OK
+from . import __version__, sources
+from .core.errors import EXIT_PARTIAL, EvImportError
+from .core.pool import pool_dir
+from .core.runner import run_import, summary_line, write_import  # noqa: F401 - re-exported
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -136,7 +47,7 @@ def _common_options() -> argparse.ArgumentParser:
 def command_modules() -> list:
     """Every module under importers/commands/, each adding its subcommand(s) via register().
 
-    Discovered rather than listed, so adding a source touches no shared file.
+    Discovered rather than listed, so adding a command touches no shared file.
     """
     import importlib
     import pkgutil
@@ -160,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     common = _common_options()
 
+    for source in sources.all_sources():
+        p = sub.add_parser(
+            source.name,
+            parents=[common],
+            help=source.help,
+            description=source.description,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        source.arguments(p)
+        p.set_defaults(run=source.run, parser=p)
     for module in command_modules():
         module.register(sub, common)
     return parser

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from conftest import FIXTURES
 
+from importers import auto
 from importers.cli import main
 from importers.core import pool
-from importers.sources import auto, parsl_db, parsl_logs
+from importers.sources import parsl_db, parsl_logs
 
 DBS = [*FIXTURES.glob("parsl/*/runinfo/monitoring.db"),
        *FIXTURES.glob("academy/*/runinfo/monitoring.db")]
@@ -138,14 +139,14 @@ def test_redis_logs_are_recognised_by_content(tmp_path: Path) -> None:
 
 
 def test_the_registry_lists_every_source_and_auto_knows_them() -> None:
-    """importers.SOURCES names each importer module; each has a read() (the live watcher a
-    watch()); auto's sources are the registered ones but the live watcher, which leaves no
-    file of its own kind to recognise."""
-    import importlib
+    """Each package under importers/sources/ declares its source(s) once; auto asks every
+    source that can recognise its input, which is all but the live watcher (it leaves no
+    file of its own kind to recognise)."""
+    from importers import sources
 
-    import importers
-
-    for name, module in importers.SOURCES.items():
-        entry = "watch" if name == "watch-procs" else "read"
-        assert callable(getattr(importlib.import_module(module), entry)), name
-    assert {s.name for s in auto.SOURCES} == set(importers.SOURCES) - {"watch-procs"}
+    names = [s.name for s in sources.all_sources()]
+    assert names == ["parsl-db", "parsl-logs", "procs", "redis-log", "sacct", "squeue",
+                     "watch-procs"]
+    for source in sources.all_sources():
+        assert callable(source.read) and source.description, source.name
+    assert {s.name for s in auto.recognisers()} == set(names) - {"watch-procs"}

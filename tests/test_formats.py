@@ -18,13 +18,16 @@ from importers.core.timezones import resolve_zone
 
 
 def _tables() -> list[tuple[str, LineTable]]:
-    found = []
+    """Every table once, named after the module that defines it (packages re-export)."""
+    found: dict[int, tuple[str, LineTable]] = {}
     for info in pkgutil.walk_packages(sources.__path__, "importers.sources."):
         module = importlib.import_module(info.name)
         for attr, value in vars(module).items():
             if isinstance(value, LineTable):
-                found.append((f"{info.name.removeprefix('importers.sources.')}.{attr}", value))
-    return found
+                label = f"{info.name.removeprefix('importers.sources.')}.{attr}"
+                if id(value) not in found or len(label) > len(found[id(value)][0]):
+                    found[id(value)] = (label, value)
+    return list(found.values())
 
 
 TABLES = _tables()

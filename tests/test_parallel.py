@@ -26,7 +26,7 @@ def _write(tmp_path: Path, name: str, fill) -> tuple[bytes, ImportReport]:
 
 
 def test_parsl_logs_in_parts_equal_sequential(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(parsl_logs, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(parsl_logs.source, "SPLIT_MIN_BYTES", 1)
     one, r1 = _write(tmp_path, "one", lambda w, r: parsl_logs.write_to(w, [RUN], report=r,
                                                                        jobs=1))
     two, r2 = _write(tmp_path, "two", lambda w, r: parsl_logs.write_to(w, [RUN], report=r,
@@ -36,7 +36,7 @@ def test_parsl_logs_in_parts_equal_sequential(tmp_path, monkeypatch) -> None:
 
 
 def test_parsl_db_in_rowid_ranges_equal_sequential(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(parsl_db, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(parsl_db.source, "PARALLEL_MIN_ROWS", 10)
     one, _ = _write(tmp_path, "one", lambda w, r: parsl_db.write_to(w, DB, tz="UTC", report=r,
                                                                     jobs=1))
     two, r2 = _write(tmp_path, "two", lambda w, r: parsl_db.write_to(w, DB, tz="UTC", report=r,
@@ -47,7 +47,7 @@ def test_parsl_db_in_rowid_ranges_equal_sequential(tmp_path, monkeypatch) -> Non
 
 def test_split_points_start_at_records() -> None:
     log = RUN / "000" / "parsl.log"
-    parts = parallel.split_points(log, 4, parsl_logs._is_record_start)
+    parts = parallel.split_points(log, 4, parsl_logs.is_record_start)
     assert parts[0].start == 0 and parts[-1].end == log.stat().st_size
     data = log.read_bytes()
     for part in parts[1:]:
@@ -63,7 +63,7 @@ def test_a_broken_worker_pool_finishes_in_process(tmp_path, monkeypatch) -> None
             raise OSError("no processes here")
 
     monkeypatch.setattr(parallel, "ProcessPoolExecutor", NoPool)
-    monkeypatch.setattr(parsl_logs, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(parsl_logs.source, "SPLIT_MIN_BYTES", 1)
     one, _ = _write(tmp_path, "one", lambda w, r: parsl_logs.write_to(w, [RUN], report=r))
     two, report = _write(tmp_path, "two", lambda w, r: parsl_logs.write_to(w, [RUN], report=r,
                                                                            jobs=2))

@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import orjson
 import pytest
 from conformance import assert_conforms
 from conftest import FIXTURES
@@ -24,6 +25,7 @@ from importers.cli import main
 from importers.core.errors import UnusableInput
 from importers.core.report import ImportReport
 from importers.sources import procs
+from importers.sources.procs.rows import bpftrace_json
 
 CAPTURED = FIXTURES / "procs" / "captured"
 EXAMPLES = FIXTURES / "procs" / "examples"
@@ -71,7 +73,7 @@ def test_every_variant_has_samples_that_parse_as_declared(variant: procs.Variant
 
 def test_bpftrace_json_samples() -> None:
     for line, expected in procs.BT_SAMPLES:
-        path_rows = procs._bpftrace_json(procs.orjson.loads(line), 1, line)
+        path_rows = bpftrace_json(orjson.loads(line), 1, line)
         assert {"event": path_rows.event, **path_rows.fields} == expected
 
 

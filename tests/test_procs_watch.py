@@ -29,8 +29,7 @@ from conftest import FIXTURES, ROOT
 from importers.cli import main
 from importers.core import pool
 from importers.core.report import ImportReport
-from importers.sources import procs_watch
-from importers.sources.procs import decode_status
+from importers.sources.procs import decode_status, netlink, proc_files, tracker
 
 WORKLOAD = ROOT / "scripts" / "procs_live_workload.sh"
 PROBE_CAPTURE = FIXTURES / "procs" / "captured" / "netlink_probe_true.txt"
@@ -255,7 +254,7 @@ def test_backend_bcc_where_it_cannot_work_is_one_error_line(tmp_path: Path) -> N
 
 
 def test_not_root_is_one_error_line(tmp_path: Path, capsys, monkeypatch) -> None:
-    monkeypatch.setattr(procs_watch.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
     code = main(["watch-procs", "--pool", str(tmp_path), "--", "/bin/true"])
     assert code == 2
     assert capsys.readouterr().err == (
@@ -382,9 +381,9 @@ def _datagram(event: bytes, seq: int) -> bytes:
 
     The two headers are built here (the probe kept only the proc_event bytes).
     """
-    cn = procs_watch.CN_MSG.pack(1, 1, seq, 0, len(event), 0)
+    cn = netlink.CN_MSG.pack(1, 1, seq, 0, len(event), 0)
     body = cn + event
-    return procs_watch.NLMSGHDR.pack(16 + len(body), procs_watch.NLMSG_DONE, 0, 0, 0) + body
+    return netlink.NLMSGHDR.pack(16 + len(body), netlink.NLMSG_DONE, 0, 0, 0) + body
 
 
 def _captured_events() -> list[bytes]:
@@ -406,7 +405,7 @@ class _FakeSocket:
 def test_netlink_decoder_on_captured_proc_events() -> None:
     events = _captured_events()
     assert len(events) >= 4
-    backend = procs_watch.NetlinkBackend()
+    backend = netlink.NetlinkBackend()
     backend.sock = _FakeSocket([_datagram(e, i) for i, e in enumerate(events[1:4])])
     calls = _Calls()
     assert backend.drain(calls) == 3
@@ -425,7 +424,7 @@ def test_netlink_decoder_on_captured_proc_events() -> None:
 def test_netlink_sequence_gap_is_counted_as_lost_events() -> None:
     """Edge case built here: per-CPU sequence numbers 0, 1, then 5: three events lost."""
     events = _captured_events()[1:4]
-    backend = procs_watch.NetlinkBackend()
+    backend = netlink.NetlinkBackend()
     backend.sock = _FakeSocket([_datagram(events[0], 0), _datagram(events[1], 1),
                                 _datagram(events[2], 5)])
     calls = _Calls()
@@ -436,9 +435,9 @@ def test_netlink_sequence_gap_is_counted_as_lost_events() -> None:
 def test_lost_events_become_a_record_and_a_counted_problem() -> None:
     report = ImportReport()
     out: list[dict] = []
-    node = procs_watch.Node("n1", "b00t", 1_700_000_000, 100, 1_000.0)
-    tracker = procs_watch.Tracker(node, procs_watch.Options(), "netlink", report, out.append)
-    tracker.lost_events(3, "proc connector sequence gap on cpu 0")
+    node = proc_files.Node("n1", "b00t", 1_700_000_000, 100, 1_000.0)
+    watcher = tracker.Tracker(node, tracker.Options(), "netlink", report, out.append)
+    watcher.lost_events(3, "proc connector sequence gap on cpu 0")
     [rec] = out
     assert rec["ev.event"] == "events_lost" and rec["ev.events_lost"] == 3
     assert rec["ev.reason"] == "proc connector sequence gap on cpu 0"
@@ -462,9 +461,9 @@ def test_raw_wait_status_is_decoded(status: int, expected: dict) -> None:
 
 
 def test_struct_layouts_match_the_kernel_abi() -> None:
-    assert (procs_watch.NLMSGHDR.size, procs_watch.CN_MSG.size, procs_watch.PROC_EV.size) == (
+    assert (netlink.NLMSGHDR.size, netlink.CN_MSG.size, netlink.PROC_EV.size) == (
         16, 20, 16)
-    assert procs_watch.EV_EXIT.size == 24 == len(struct.pack("=iiIIii", 0, 0, 0, 0, 0, 0))
+    assert netlink.EV_EXIT.size == 24 == len(struct.pack("=iiIIii", 0, 0, 0, 0, 0, 0))
 
 
 # ---------------------------------------------------------------------------------------
@@ -496,10 +495,10 @@ def test_pool_appender_appends_batches_that_a_reader_sees_at_once(tmp_path: Path
 
 
 def test_bcc_module_is_found_or_refused_in_one_line() -> None:
-    """importers.sources.procs_bcc from this (non-Debian) Python: Debian's python3-bpfcc module is
+    """importers.sources.procs.bcc from this (non-Debian) Python: Debian's python3-bpfcc module is
     loaded from its dist-packages and says how, or bcc is refused with one line; opening the
     backend where the kernel has no headers or kprobes is refused with one line too."""
-    from importers.sources import procs_bcc
+    from importers.sources.procs import bcc as procs_bcc
 
     try:
         _module, how = procs_bcc.load_module()

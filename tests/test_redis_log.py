@@ -23,6 +23,7 @@ from conformance import assert_conforms
 from conftest import FIXTURES
 
 from importers.cli import main
+from importers.core.errors import UnusableInput
 from importers.core.report import ImportReport
 from importers.sources import redis_log
 
@@ -714,7 +715,7 @@ def test_cli_truncated_file_imports_up_to_the_cut(tmp_path, capsys) -> None:
 
 
 def test_library_error_for_a_missing_file_names_it() -> None:
-    with pytest.raises(redis_log.UnusableInput, match="no such file: /nonexistent.log"):
+    with pytest.raises(UnusableInput, match="no such file: /nonexistent.log"):
         list(redis_log.read("/nonexistent.log"))
 
 
@@ -737,7 +738,7 @@ def test_two_processes_give_the_sequential_output_but_at_the_cuts(tmp_path, monk
     log = tmp_path / "redis.log"
     log.write_bytes(b"".join(_fixture(f"{v}/persistence.log").read_bytes()
                              for v in ("7.0.15", "3.2.6", "2.8.17")) * 20)
-    monkeypatch.setattr(redis_log, "SPLIT_MIN_BYTES", 1)
+    monkeypatch.setattr(redis_log.source, "SPLIT_MIN_BYTES", 1)
     outputs = []
     for jobs in (1, 2):
         pool = tmp_path / f"pool{jobs}"

@@ -16,7 +16,8 @@ from conftest import FIXTURES
 
 from importers.cli import main
 from importers.core.report import COMMAND_FAILED, UNPARSED_LINE, ImportReport
-from importers.sources import parsl_db, sacct, slurm_fields
+from importers.sources import _slurm as slurm_fields
+from importers.sources import parsl_db, sacct
 
 SLURM = FIXTURES / "slurm"
 PARSL_SLURM = sorted((FIXTURES / "parsl-slurm").glob("*/runinfo/monitoring.db"))

@@ -248,3 +248,19 @@ def _cuts(n: int, parts: int):
     for first in range(1, n - parts + 2):
         for rest in _cuts(n - first, parts - 1):
             yield [(0, first), *((a + first, b + first) for a, b in rest)]
+
+
+def slurm_json_kind(head: bytes) -> str | None:
+    """``sacct --json`` or ``squeue --json`` output, told apart by the meta block Slurm
+    writes first (22.05: the ``openapi/dbv*`` plugin is sacct's; 23.02+: ``command``)."""
+    if not head.lstrip().startswith(b"{") or b'"jobs"' not in head and b'"meta"' not in head:
+        return None
+    if b'"sacct"' in head or b"openapi\\/dbv" in head or b"OpenAPI DB" in head:
+        return "sacct"
+    if b'"squeue"' in head or b'"job_state"' in head or b"openapi" in head:
+        return "squeue"
+    return None
+
+
+def first_line_cells(head: bytes) -> list[str]:
+    return head.split(b"\n", 1)[0].decode("utf-8", "replace").strip().split("|")

@@ -1,0 +1,177 @@
+"""Which files to read, and what a file's place in a ``runinfo/`` tree says about it.
+
+``.../000/htex_local/block-1/<manager>/worker_0.log`` names the run dir, executor, block,
+manager and worker; the run's ``parsl.log`` names the run id and, on ``v2022`` lines, the
+zone offset of the machine (epoch and local time side by side). Each file becomes a
+:class:`FileJob` with those keys and the zone its local times are read in.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from pathlib import Path
+from typing import Any
+
+from ...core.errors import UnusableInput
+from ...core.report import ImportReport
+from ...core.timezones import resolve_zone
+from .keys import BLOCK_ID, EXECUTOR, MANAGER_ID, RUN_DIR, RUN_ID, WORKER_ID
+
+# ---------------------------------------------------------------------------------------
+# Paths: which keys a file's place in a runinfo tree implies.
+
+_RUN_DIR = re.compile(r"^\d{3,}$")
+_BLOCK_DIR = re.compile(r"^block-(\d+)$")
+_WORKER_FILE = re.compile(r"^worker_(\d+)\.(?:log|jsonlog)$")
+EC_FILE = re.compile(r"^parsl\.(?P<executor>.+)\.block-(?P<block>\d+)\.(?P<submit>[\d.]+)"
+                      r"\.sh\.ec$")
+LOG_SUFFIXES = (".log", ".jsonlog")
+
+
+def _run_index(parts: tuple[str, ...]) -> int | None:
+    """Index of the run dir (``000``) in a path's parts: the last all-digit dir."""
+    for i in range(len(parts) - 2, -1, -1):
+        if _RUN_DIR.match(parts[i]):
+            return i
+    return None
+
+
+def run_dir_of(path: Path) -> Path | None:
+    parts = path.parts
+    index = _run_index(parts)
+    return None if index is None else Path(*parts[: index + 1])
+
+
+def path_keys(path: Path) -> dict[str, Any]:
+    """``.../000/htex_local/block-1/a153b77f627e/worker_0.log`` -> run dir, executor, block,
+    manager and worker keys."""
+    parts = path.parts
+    keys: dict[str, Any] = {}
+    run_index = _run_index(parts)
+    if run_index is None:
+        return keys
+    keys[RUN_DIR] = parts[run_index]
+    rest = parts[run_index + 1:]
+    if len(rest) >= 2 and rest[0] not in ("submit_scripts", "task_logs"):
+        keys[EXECUTOR] = rest[0]
+        block = _BLOCK_DIR.match(rest[1]) if len(rest) >= 3 else None
+        if block:
+            keys[BLOCK_ID] = block.group(1)
+            if len(rest) >= 4:
+                keys[MANAGER_ID] = rest[2]
+    worker = _WORKER_FILE.match(path.name)
+    if worker:
+        keys[WORKER_ID] = int(worker.group(1))
+    return keys
+
+
+@dataclass
+class RunContext:
+    """What a run's parsl.log says about the whole run dir: its run id and the zone offset
+    of the machine that wrote it (epoch vs local asctime on the same v2022 line)."""
+
+    run_id: str | None = None
+    offset_seconds: float | None = None
+
+
+def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
+    ctx = RunContext()
+    for name in ("parsl.log", "parsl.jsonlog"):
+        path = run_dir / name
+        if not path.is_file():
+            continue
+        try:
+            with open(path, "rb") as fh:
+                for _, raw in zip(range(max_lines), fh, strict=False):
+                    line = raw.decode("utf-8", "replace")
+                    if name.endswith(".jsonlog"):
+                        m = re.search(r'"parsl\.dfk":\s*"([^"]+)"', line)
+                        if m and ctx.run_id is None:
+                            ctx.run_id = m.group(1)
+                        continue
+                    if ctx.offset_seconds is None:
+                        m = re.match(r"(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ", line)
+                        if m:
+                            local = datetime.fromisoformat(m.group(2)).replace(
+                                tzinfo=timezone.utc).timestamp()
+                            # local - epoch, rounded to the quarter hour zones use
+                            ctx.offset_seconds = round((local - float(m.group(1))) / 900) * 900
+                    m = re.search(r"Run id is: (\S+)", line)
+                    if m:
+                        ctx.run_id = m.group(1)
+                    if ctx.run_id and ctx.offset_seconds is not None:
+                        return ctx
+        except OSError:
+            continue
+    return ctx
+
+
+def is_log_file(path: Path) -> bool:
+    """Files parsl-logs reads when given a directory."""
+    return path.name.endswith(LOG_SUFFIXES) or path.name.endswith(".sh.ec")
+
+
+def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
+    """(log files to read, other files seen) under the given files and directories."""
+    logs: list[Path] = []
+    others: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            for child in sorted(p.rglob("*")):
+                if child.is_file() or child.is_symlink():
+                    (logs if is_log_file(child) else others).append(child)
+        elif p.exists():
+            logs.append(p)
+        else:
+            raise UnusableInput("no such file or directory", str(p),
+                                "give a runinfo/ dir, a run dir such as runinfo/000, or log files")
+    return logs, others
+
+
+@dataclass(frozen=True)
+class FileJob:
+    """One log file and what its place says: the keys of its path and run, and its zone."""
+
+    path: Path
+    base: dict[str, Any]
+    zone: tzinfo
+    zone_label: str
+
+    @property
+    def kind(self) -> str:
+        name = self.path.name
+        return "json" if name.endswith(".jsonlog") else "ec" if name.endswith(".sh.ec") \
+            else "text"
+
+
+def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
+               report: ImportReport) -> list[FileJob]:
+    """The files to read, with their path keys, run id and zone (one parsl.log scan per run)."""
+    logs, others = log_files(paths)
+    if others:
+        report.assume("not logs, skipped", f"{len(others)} files")
+    explicit_zone = resolve_zone(tz) if tz else None
+    contexts: dict[Path, RunContext] = {}
+    jobs = []
+    for path in logs:
+        resolved = path.resolve()
+        base = path_keys(resolved)
+        run_dir = run_dir_of(resolved)
+        ctx = contexts.get(run_dir) if run_dir else None
+        if run_dir is not None and ctx is None:
+            ctx = contexts[run_dir] = scan_run(run_dir)
+        if ctx and ctx.run_id:
+            base[RUN_ID] = ctx.run_id
+        if explicit_zone is not None:
+            zone, label = explicit_zone
+        elif ctx and ctx.offset_seconds is not None:
+            zone = timezone(timedelta(seconds=ctx.offset_seconds))
+            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from the run's parsl.log"
+        else:
+            zone, label = resolve_zone(None)
+        jobs.append(FileJob(path, base, zone, label))
+    return jobs

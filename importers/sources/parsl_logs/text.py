@@ -1,0 +1,227 @@
+"""The reader of Parsl's text logs: records with their continuation lines.
+
+Continuation lines (tracebacks, config dumps) belong to the record above them; a line before
+any record, or one that is not text, is an ``unparsed`` record, never dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ...core.lineformat import read_line_blocks
+from ...core.parallel import Part
+from ...core.record import (
+    CREATED,
+    EVENT,
+    FORMATTED,
+    LEVELNAME,
+    LEVELNO,
+    LEVELS,
+    LINENO,
+    LINUX_PID,
+    NAME,
+    ORIGIN,
+    SOURCE,
+    unparsed,
+)
+from ...core.report import UNPARSED_LINE, ImportReport
+from ...core.timezones import NaiveTimeConverter
+from .families import message_keys
+from .formats import HTEX_INTERCHANGE_MS, HTEX_POOL_MS, LINES, V2022
+from .keys import EXC_TEXT, FORMAT, INVALID_UTF8_KEY, LINE_COUNT, MESSAGE, SOURCE_NAME
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+# A line that begins like a record (an epoch, or a date) but matched no variant is not a
+# continuation: it is a truncated record or a format we do not know, and is kept unparsed.
+_RECORD_START = re.compile(r"\d{9,11}\.\d+ |\d{4}-\d\d-\d\d[ T]\d\d:")
+
+
+def _is_text(line: str) -> bool:
+    """A line that can be a continuation: no NUL, no U+FFFD, no C0 control but tab."""
+    if line.isprintable():
+        return True
+    return "\ufffd" not in line and all(ch >= " " or ch == "\t" for ch in line)
+
+
+def _finish(rec: dict[str, Any], more: list[str]) -> dict[str, Any]:
+    """Fold a record's continuation lines into it: message, traceback, line count."""
+    rec[LINE_COUNT] = 1 + len(more)
+    start = next((i for i, text in enumerate(more)
+                  if text.startswith("Traceback (most recent call last)")), None)
+    body = more if start is None else more[:start]
+    if body:
+        rec[MESSAGE] = "\n".join([rec[FORMATTED], *body])
+    if start is not None:
+        rec[EXC_TEXT] = "\n".join(more[start:])
+    if not rec[FORMATTED].strip():  # the message starts on the next line
+        rec[FORMATTED] = next((t.strip() for t in more if t.strip()), "")
+    return rec
+
+
+_OPTIONAL_GROUPS = (
+    ("pid", LINUX_PID, int),
+    ("process_name", "parsl.process_name", str),
+    ("thread_name", "parsl.thread_name", str),
+    ("thread_id", "parsl.thread_id", int),
+    ("lineno", "parsl.logger_lineno", int),
+    ("func", "parsl.func_name", str),
+)
+
+
+def _optional_fields(groups: dict[str, str | None]) -> dict[str, Any]:
+    return {key: conv(groups[g]) for g, key, conv in _OPTIONAL_GROUPS if groups.get(g)}
+
+
+def _ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
+    """The millisecond variants: local time, and only some of the groups."""
+    groups = m.groupdict()
+    fields = _optional_fields(groups)
+    return times.parse(groups["time"]), groups["logger"], groups["level"], groups["msg"], fields
+
+
+def _pool_ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
+    time, logger, lineno, pid, tname, level, msg = m.groups()
+    return times.parse(time), logger, level, msg, {
+        LINUX_PID: int(pid), "parsl.thread_name": tname, "parsl.logger_lineno": int(lineno)}
+
+
+def _interchange_ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
+    time, logger, lineno, pname, pid, tname, func, level, msg = m.groups()
+    return times.parse(time), logger, level, msg, {
+        LINUX_PID: int(pid), "parsl.process_name": pname, "parsl.thread_name": tname,
+        "parsl.logger_lineno": int(lineno), "parsl.func_name": func}
+
+
+# Positional builders for the ms variants (a groupdict per line costs more than the regex);
+# v2022, the hot one, is built inline in text_records.
+_FIELDS_OF = {
+    HTEX_POOL_MS.name: _pool_ms_fields,
+    HTEX_INTERCHANGE_MS.name: _interchange_ms_fields,
+}
+
+
+def text_records(
+    path: Path, origin: str, base: dict[str, Any], times: NaiveTimeConverter,
+    report: ImportReport, part: Part | None = None, variants_seen: set[str] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """One text log: records with their continuation lines, or ``unparsed`` records.
+
+    A record is yielded when the next record (or the end) shows that no more continuation
+    lines follow it.
+    """
+    match = LINES.match
+    first_chars = LINES.first_chars or ""
+    # Logs rarely change format mid-file: try the variant of the previous record first,
+    # without a call into the table.
+    last_variant, last_regex = V2022, LINES.compiled(V2022)
+    levels = LEVELS
+    fields_of = _FIELDS_OF
+    keys_of = message_keys
+    pending: dict[str, Any] | None = None
+    more: list[str] = []
+    last_created: float | None = None
+    blocks = (read_line_blocks(path, report) if part is None else
+              read_line_blocks(path, report, start=part.start, end=part.end,
+                               first_lineno=part.lineno))
+    v2022 = V2022
+    for start, lines, bad in blocks:
+        for offset, text in enumerate(lines):
+            m = last_regex.match(text) if text and text[0] in first_chars else None
+            if m is None and text and text[0] in first_chars:
+                hit = match(text)
+                if hit is not None:
+                    last_variant, m = hit
+                    last_regex = LINES.compiled(last_variant)
+                    if variants_seen is not None:
+                        variants_seen.add(last_variant.name)
+            if m is None:
+                if pending is not None and _is_text(text) and not _RECORD_START.match(text):
+                    more.append(text)
+                    continue
+                lineno = start + offset
+                if pending is not None:
+                    yield _finish(pending, more) if more else pending
+                    pending, more = None, []
+                report.problem(UNPARSED_LINE, origin)
+                yield unparsed(
+                    text, source=SOURCE_NAME, origin=origin, name="parsl.log",
+                    reason=("not text" if text and not _is_text(text) else
+                            "before any record" if last_created is None else
+                            "starts like a record but matches no format (truncated?)")
+                    + f"; tried {LINES.tried}",
+                    created=last_created, lineno=lineno,
+                    fields={**base, INVALID_UTF8_KEY: True if offset in bad else None},
+                )
+                continue
+            if pending is not None:
+                yield _finish(pending, more) if more else pending
+                more = []
+            if last_variant is v2022:
+                # The hot variant, by position, in one dict: the epoch is exact.
+                (epoch, _asctime, pname, pid, tname, tid, logger, lineno, func, levelname,
+                 msg) = m.groups()
+                last_created = float(epoch)
+                event, keys = keys_of(msg)
+                pending = {
+                    CREATED: last_created,
+                    FORMATTED: msg,
+                    NAME: logger,
+                    LEVELNAME: levelname,
+                    LEVELNO: levels.get(levelname, 20),
+                    SOURCE: SOURCE_NAME,
+                    ORIGIN: origin,
+                    EVENT: event,
+                    LINENO: start + offset,
+                    LINE_COUNT: 1,
+                    FORMAT: "v2022",
+                    **base,
+                    LINUX_PID: int(pid),
+                    "parsl.process_name": pname,
+                    "parsl.thread_name": tname,
+                    "parsl.thread_id": int(tid),
+                    "parsl.logger_lineno": int(lineno),
+                    "parsl.func_name": func,
+                    **keys,
+                }
+            else:
+                try:
+                    created, logger, levelname, msg, fields = fields_of.get(
+                        last_variant.name, _ms_fields)(m, times)
+                except ValueError:  # a time that looks right but is not (e.g. month 13)
+                    created, logger, levelname, msg, fields = _ms_fields_without_time(m)
+                    created = last_created
+                last_created = created
+                event, keys = keys_of(msg)
+                pending = {
+                    CREATED: created,
+                    FORMATTED: msg,
+                    NAME: logger,
+                    LEVELNAME: levelname,
+                    LEVELNO: levels.get(levelname, 20),
+                    SOURCE: SOURCE_NAME,
+                    ORIGIN: origin,
+                    EVENT: event,
+                    LINENO: start + offset,
+                    LINE_COUNT: 1,
+                    FORMAT: last_variant.name,
+                    **base,
+                    **fields,
+                    **keys,
+                }
+            if bad and offset in bad:
+                pending[INVALID_UTF8_KEY] = True
+    if pending is not None:
+        yield _finish(pending, more) if more else pending
+
+
+def _ms_fields_without_time(m: re.Match[str]) -> tuple:
+    groups = m.groupdict()
+    fields = _optional_fields(groups)
+    fields["parsl.time_raw"] = groups.get("time") or groups.get("epoch")
+    return None, groups["logger"], groups["level"], groups["msg"], fields

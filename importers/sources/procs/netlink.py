@@ -1,0 +1,184 @@
+"""The netlink proc connector backend: stdlib sockets, root, ``CONFIG_PROC_EVENTS=y``."""
+
+from __future__ import annotations
+
+import errno
+import os
+import select
+import socket
+import struct
+import time
+
+from ...core.errors import NotPermitted, UnusableInput
+from .tracker import Tracker
+
+ACK_TIMEOUT = 3.0
+RCVBUF = 64 << 20         # proc connector bursts: 64 MiB of socket buffer (root may force)
+
+# netlink / connector constants (linux/netlink.h, linux/connector.h, linux/cn_proc.h)
+NETLINK_CONNECTOR = 11
+CN_IDX_PROC = 1
+CN_VAL_PROC = 1
+NLMSG_ERROR, NLMSG_DONE = 2, 3
+PROC_CN_MCAST_LISTEN, PROC_CN_MCAST_IGNORE = 1, 2
+PROC_EVENT_NONE, PROC_EVENT_FORK, PROC_EVENT_EXEC = 0x0, 0x1, 0x2
+PROC_EVENT_EXIT = 0x80000000
+NLMSGHDR = struct.Struct("=IHHII")      # len, type, flags, seq, pid
+CN_MSG = struct.Struct("=IIIIHH")       # idx, val, seq, ack, len, flags
+PROC_EV = struct.Struct("=IIQ")         # what, cpu, timestamp_ns (CLOCK_MONOTONIC)
+EV_FORK = struct.Struct("=iiii")        # parent_pid, parent_tgid, child_pid, child_tgid
+EV_EXEC = struct.Struct("=ii")          # process_pid, process_tgid
+EV_EXIT = struct.Struct("=iiIIii")      # pid, tgid, exit_code (raw status), exit_signal,
+EV_EXIT_OLD = struct.Struct("=iiII")    #   parent_pid, parent_tgid (Linux >= 4.19)
+EV_NONE = struct.Struct("=i")           # err (the ACK of our LISTEN)
+HEADER_BYTES = NLMSGHDR.size + CN_MSG.size + PROC_EV.size
+
+
+# ---------------------------------------------------------------------------------------
+# The netlink proc connector
+
+
+class NetlinkBackend:
+    name = "netlink"
+
+    def __init__(self) -> None:
+        self.sock: socket.socket | None = None
+        self.seq: dict[int, int] = {}
+        self.buf = bytearray(1 << 16)
+        self.lost_pending: list[tuple[int | None, str]] = []
+
+    def open(self) -> None:
+        """Subscribe, and wait for the kernel's ACK: after it, no event is missed."""
+        try:
+            sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, NETLINK_CONNECTOR)
+        except OSError as exc:
+            raise UnusableInput(
+                "no netlink connector in this kernel", f"socket(NETLINK_CONNECTOR): "
+                f"{exc.strerror}", "a kernel with CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y "
+                "is needed, or use --backend bcc") from None
+        try:
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)   # SO_RCVBUFFORCE
+            except OSError:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            sock.bind((0, CN_IDX_PROC))
+            self._control(sock, PROC_CN_MCAST_LISTEN)
+        except PermissionError:
+            sock.close()
+            raise NotPermitted(
+                "watch-procs must run as root", "the proc connector needs CAP_NET_ADMIN",
+                "run it with sudo, or from a systemd unit or Slurm prolog (docs/procs.md)",
+            ) from None
+        except OSError as exc:
+            sock.close()
+            raise UnusableInput("cannot subscribe to the proc connector",
+                                f"netlink: {exc.strerror}", "use --backend bcc") from None
+        deadline = time.monotonic() + ACK_TIMEOUT
+        acked = False
+        self.sock = sock
+        while not acked:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([sock], [], [], left)[0]:
+                self.close()
+                raise UnusableInput(
+                    "the proc connector did not answer", "no ACK to PROC_CN_MCAST_LISTEN",
+                    "this kernel probably lacks CONFIG_PROC_EVENTS; try --backend bcc")
+            n = sock.recv_into(self.buf)
+            for what, _cpu, _ts, payload in self._messages(memoryview(self.buf)[:n]):
+                if what == PROC_EVENT_NONE:
+                    err = EV_NONE.unpack_from(payload)[0] if len(payload) >= 4 else 0
+                    if err:
+                        self.close()
+                        raise UnusableInput("the proc connector refused the subscription",
+                                            os.strerror(err), "run as root")
+                    acked = True
+        sock.setblocking(False)
+
+    @staticmethod
+    def _control(sock: socket.socket, op: int) -> None:
+        payload = struct.pack("=I", op)
+        body = CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, 0, 0, len(payload), 0) + payload
+        sock.send(NLMSGHDR.pack(NLMSGHDR.size + len(body), NLMSG_DONE, 0, 0, 0) + body)
+
+    def _messages(self, data: memoryview):
+        off = 0
+        size = len(data)
+        while off + HEADER_BYTES <= size:
+            nl_len, nl_type = NLMSGHDR.unpack_from(data, off)[:2]
+            if nl_len < NLMSGHDR.size:
+                break
+            if nl_type == NLMSG_DONE:
+                idx, val, seq, _ack, dlen, _fl = CN_MSG.unpack_from(data, off + NLMSGHDR.size)
+                body = off + NLMSGHDR.size + CN_MSG.size
+                if (idx, val) == (CN_IDX_PROC, CN_VAL_PROC) and dlen >= PROC_EV.size:
+                    what, cpu, ts = PROC_EV.unpack_from(data, body)
+                    if what != PROC_EVENT_NONE:
+                        last = self.seq.get(cpu)
+                        if last is not None and seq > last + 1:
+                            self.lost_pending.append(
+                                (seq - last - 1, f"proc connector sequence gap on cpu {cpu}"))
+                        self.seq[cpu] = seq
+                    yield what, cpu, ts, data[body + PROC_EV.size: body + dlen]
+            off += (nl_len + 3) & ~3
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def wait(self, timeout: float) -> bool:
+        return bool(select.select([self.sock], [], [], timeout)[0])
+
+    def drain(self, tracker: Tracker) -> int:
+        """Handle every datagram waiting now; return how many events."""
+        sock, buf, count = self.sock, self.buf, 0
+        view = memoryview(buf)
+        fork, exec_, exit_ = tracker.fork, tracker.exec, tracker.exit
+        while True:
+            try:
+                n = sock.recv_into(buf)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno == errno.ENOBUFS:
+                    # the socket buffer overflowed; the sequence gap will give the count
+                    self.lost_pending.append((None, "netlink ENOBUFS (socket buffer full)"))
+                    continue
+                raise
+            for what, cpu, ts, payload in self._messages(view[:n]):
+                count += 1
+                if what == PROC_EVENT_FORK:
+                    ppid_t, ppid, cpid_t, cpid = EV_FORK.unpack_from(payload)
+                    fork(ts, cpu, ppid_t, ppid, cpid_t, cpid)
+                elif what == PROC_EVENT_EXEC:
+                    pid, _tgid = EV_EXEC.unpack_from(payload)
+                    exec_(ts, cpu, pid)
+                elif what == PROC_EVENT_EXIT:
+                    if len(payload) >= EV_EXIT.size:
+                        tid, pid, status, sig, _pp, ptgid = EV_EXIT.unpack_from(payload)
+                    else:
+                        (tid, pid, status, sig), ptgid = EV_EXIT_OLD.unpack_from(payload), None
+                    exit_(ts, cpu, tid, pid, status, sig, ptgid)
+            if self.lost_pending:
+                self._report_lost(tracker)
+        if self.lost_pending:
+            self._report_lost(tracker)
+        return count
+
+    def _report_lost(self, tracker: Tracker) -> None:
+        gaps = [(n, why) for n, why in self.lost_pending if n]
+        nobufs = [why for n, why in self.lost_pending if not n]
+        self.lost_pending.clear()
+        if gaps:
+            total = sum(n for n, _ in gaps)
+            tracker.lost_events(total, gaps[0][1] + (" (ENOBUFS)" if nobufs else ""))
+        elif nobufs:
+            tracker.lost_events(None, nobufs[0])
+
+    def close(self) -> None:
+        if self.sock is not None:
+            try:
+                self.sock.setblocking(True)
+                self._control(self.sock, PROC_CN_MCAST_IGNORE)
+            except OSError:
+                pass
+            self.sock.close()
+            self.sock = None

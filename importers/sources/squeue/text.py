@@ -1,0 +1,150 @@
+"""squeue text with a header line (``-o`` formats, or the default columns) -> fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...core.errors import UnusableInput
+from ...core.record import (
+    UNKNOWN_VALUES,
+)
+from ...core.report import ImportReport
+from .. import _slurm as sf
+from .json_output import _expand
+from .keys import DELIMITER, FREE_TEXT, HEADERS, NO_VALUE, REASON, STATE
+
+
+class _TextPlan:
+    def __init__(self, header: list[str], delimiter: str | None) -> None:
+        self.header = header
+        self.delimiter = delimiter
+        self.width = len(header)
+        self.specs: list[tuple[str, str]] = []
+        seen_jobid = False
+        for name in header:
+            if name == "JOBID" and seen_jobid:
+                self.specs.append(("slurm.jobid_raw", "str"))
+                continue
+            seen_jobid = seen_jobid or name == "JOBID"
+            self.specs.append(HEADERS.get(name, ("slurm." + sf.snake(name), "str")))
+        free = 0
+        for name in reversed(header):
+            if name not in FREE_TEXT:
+                break
+            free += 1
+        self.free = free
+
+
+def _text_job(cells: list[str], plan: _TextPlan, times: sf.Times,
+              nodes: sf.NodeLists) -> dict[str, Any]:
+    f: dict[str, Any] = {}
+    for (key, kind), value in zip(plan.specs, cells):  # noqa: B905 - widths checked
+        value = value.strip() if plan.delimiter is None else value
+        if value in NO_VALUE or value in UNKNOWN_VALUES:
+            continue
+        if kind == "str":
+            f[key] = value
+        elif kind == "jobid":
+            for part, part_value in sf.job_id(value).items():
+                f["slurm." + part] = part_value
+        elif kind == "int":
+            f[key] = int(value) if value.isdigit() else value
+        elif kind == "state":
+            f[key] = value
+        elif kind == "compact_state":
+            f[key] = sf.COMPACT_STATES.get(value, value)
+        elif kind == "time":
+            parsed = times.parse(value)
+            if parsed is not None:
+                f[key] = parsed
+        elif kind == "duration":
+            if value in sf.DURATION_WORDS:
+                f[key] = value
+            else:
+                f[key + "_s"] = sf.duration(value)
+        elif kind == "memory":
+            f[key + "_bytes"], per = sf.memory(value)
+            if per:
+                f[key + "_per"] = per
+        elif kind == "nodelist_reason":
+            if value.startswith("("):
+                if value.strip("()") not in UNKNOWN_VALUES:
+                    f.setdefault(REASON, value.strip("()"))
+            else:
+                f[key] = value
+                _expand(f, value, nodes)
+    task = f.pop("slurm.array_task", None)
+    if task is None and "slurm.array_task_id" not in f and "slurm.array_task_range" not in f:
+        f.pop("slurm.array_job_id", None)  # %F prints the job's own id for a non-array job
+    if task is not None and "slurm.array_task_id" not in f and "slurm.array_task_range" not in f:
+        if task.isdigit():
+            f["slurm.array_task_id"] = int(task)
+        else:
+            f["slurm.array_task_range"] = task
+    if f.get(STATE) == "PENDING" and "slurm.start_time" in f:
+        f["slurm.expected_start_time"] = f.pop("slurm.start_time")
+        f.pop("slurm.end_time", None)
+    return f
+
+
+def text_jobs(path: str, text: str, times: sf.Times, nodes: sf.NodeLists,
+               report: ImportReport) -> list[tuple[int, dict[str, Any] | None, str]]:
+    lines = text.split("\n")
+    header_line = lines[0] if lines else ""
+    if DELIMITER in header_line:
+        delimiter: str | None = DELIMITER
+    elif "|" in header_line:
+        delimiter = "|"
+    else:
+        delimiter = None
+    header = header_line.split(delimiter) if delimiter else header_line.split()
+    header = [h.strip() for h in header]
+    if "JOBID" not in header:
+        raise UnusableInput(
+            "not squeue output with a header line", path,
+            "save squeue --json, or squeue -o '%i|%T|%r|...' without -h/--noheader",
+        )
+    plan = _TextPlan(header, delimiter)
+    out = []
+    for lineno, line in enumerate(lines[1:], 2):
+        if not line.strip():
+            continue
+        cells = line.split(delimiter) if delimiter else line.split()
+        if delimiter and len(cells) > plan.width and plan.free:
+            cells = sf.split_free_tail(cells, plan.width, plan.free, delimiter,
+                                       _free_text_score(plan, delimiter))
+            guessed = plan.free > 1
+        else:
+            guessed = False
+        if len(cells) != plan.width:
+            out.append((lineno, None, line))
+            continue
+        try:
+            job = _text_job(cells, plan, times, nodes)
+        except ValueError:
+            out.append((lineno, None, line))
+            continue
+        if guessed:
+            job["ev.raw"] = line
+            report.assume("free text", "a '|' inside NAME/COMMENT was split by guess "
+                          "(the line is kept in ev.raw)")
+        out.append((lineno, job, line))
+    return out
+
+
+def _free_text_score(plan: _TextPlan, delimiter: str):
+    """squeue prints no submit line to check a split against: a work dir rarely holds a
+    ``|``, and names and comments share the extra cells evenly (marked as a guess)."""
+    names = plan.header[plan.width - plan.free:]
+
+    def score(candidate: list[str]) -> int:
+        total = 0
+        worst = 0
+        for name, value in zip(names, candidate):  # noqa: B905 - same length
+            count = value.count(delimiter)
+            if name == "WORK_DIR":
+                total -= 1000 * count
+            worst = max(worst, count)
+        return total - worst
+
+    return score
