@@ -209,6 +209,21 @@ def copy_fixture(out: Path, pool: Path, dest: Path, meta: dict) -> None:
         if (out / name).exists():
             shutil.copy2(out / name, dest / name)
     (dest / "metadata.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
+    (dest / "README.txt").write_text(
+        f"A real run of the talk's demo (Academy {meta['academy_version']}, Parsl "
+        f"{meta['parsl_version']}, {meta['redis_version'].split(' sha')[0]}, Python "
+        f"{meta['python_version']}, host {meta['hostname']}, {meta['date_utc']}, "
+        f"local zone {meta['tz']}), made by scripts/demo_fibonacci.py:\n"
+        f"  {meta['command']}\n"
+        "academy_home/logs/<pool-uuid>/*.jsonlog: Academy JSONPoolLogging of the client and "
+        "of the htex worker running the agent.\n"
+        "runinfo/: the Parsl run dir (monitoring.db, parsl.log, interchange, manager and "
+        "worker logs; certificates/ left out).\n"
+        "redis/redis-server.log: the exchange's console output (local time).\n"
+        "procs/watch-procs-*.jsonlog: ev-import watch-procs around the run (as root).\n"
+        "results.json: what the client computed; breakdown.json/.txt: what\n"
+        "`ev-import breakdown --expect 16` printed for this run.\n"
+        "Import with: ev-import auto fixtures/demo --tz " + meta["tz"] + "\n")
 
 
 def main() -> int:
@@ -259,20 +274,18 @@ def main() -> int:
     bdj = subprocess.run(ev_import("breakdown", str(pool), "--expect", f"{expect:g}", "--json"),
                          capture_output=True, text=True)
     (out / "breakdown.json").write_text(bdj.stdout)
-    for name, plot_args in (
-        ("timeline.png", ["--academy"]),
-        ("timeline.html", ["--academy"]),
-    ):
-        p = subprocess.run(ev_import("plot", str(pool), *plot_args, "--out", str(out / name)),
-                           capture_output=True, text=True)
+    for name in ("timeline.png", "timeline.html"):
+        p = subprocess.run(ev_import("plot", str(pool), "--preset", "academy-messages",
+                                     "--out", str(out / name)), capture_output=True, text=True)
         sys.stderr.write(p.stderr)
     print(f"demo: pool {pool}; plots {out / 'timeline.png'}, {out / 'timeline.html'}",
           file=sys.stderr)
 
     if args.fixture:
+        from importlib.metadata import version
+
         import academy  # noqa: F401  (versions for the record)
         import parsl
-        from importlib.metadata import version
 
         redis_version = subprocess.run(["redis-server", "--version"], capture_output=True,
                                        text=True).stdout.strip()
@@ -285,7 +298,8 @@ def main() -> int:
             "hostname": socket.gethostname(),
             "tz": os.environ.get("TZ") or time.tzname[0],
             "date_utc": started.isoformat(timespec="seconds"),
-            "command": "python scripts/demo_fibonacci.py " + " ".join(sys.argv[1:]),
+            "command": (f"TZ={os.environ['TZ']} " if os.environ.get("TZ") else "")
+            + "python scripts/demo_fibonacci.py " + " ".join(sys.argv[1:]),
             "iterations": args.iterations,
             "sleep_s": args.sleep,
             "watch_procs": watched,

@@ -28,7 +28,11 @@ detail being the startup time up to that milestone from the previous one found:
 (DFK start -> the first block submitted), ``batch_queue`` (block submitted -> its batch job
 started, from sacct) or ``block_start`` (-> the block's first sign of life, without a batch
 system), ``worker_start`` (-> the htex worker that ran the agent started), ``agent_startup``
-(-> ``Running agent``), and ``other`` for what no milestone covers.
+(-> ``Running agent``), and ``other`` for what no milestone covers. ``executor_start``
+(DFK start -> the executor's interchange logging) is split off the strategy wait: on a
+loaded node starting the interchange and the monitoring router takes seconds, and the
+issue's "DFK start to the first block submitted" is ``executor_start`` +
+``parsl_strategy_wait``.
 
 **Parsl-only runs** (no Academy action records): per task, time ``waiting_for_dependencies``
 (``pending``), ``waiting_for_worker`` (``launched`` -> ``running``), ``running`` and
@@ -238,12 +242,14 @@ def _sweep(pool: Any, intervals_sql: str, labels: list[str], default: str,
     case = " ".join(f"WHEN c{i} > 0 THEN {lit(lb)}" for i, lb in enumerate(labels))
     return f"""
     WITH iv AS (
-        SELECT greatest(s, {w0!r}) AS s, least(e, {w1!r}) AS e, label
+        SELECT CAST(greatest(s, {w0!r}) AS DOUBLE) AS s,
+               CAST(least(e, {w1!r}) AS DOUBLE) AS e, CAST(label AS VARCHAR) AS label
         FROM ({intervals_sql}) WHERE s IS NOT NULL AND e IS NOT NULL),
     pts AS (
         SELECT s AS t, label, 1 AS d FROM iv WHERE e > s
         UNION ALL SELECT e, label, -1 FROM iv WHERE e > s
-        UNION ALL SELECT {w0!r}, NULL, 0 UNION ALL SELECT {w1!r}, NULL, 0),
+        UNION ALL SELECT CAST({w0!r} AS DOUBLE), NULL, 0
+        UNION ALL SELECT CAST({w1!r} AS DOUBLE), NULL, 0),
     agg AS (SELECT t, {cnt} FROM pts GROUP BY t),
     cum AS (SELECT t, lead(t) OVER (ORDER BY t) AS t2, {cum} FROM agg
             WINDOW w AS (ORDER BY t ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
@@ -639,7 +645,13 @@ def _parsl_layer_marks(pool: Any, c: _Cols, run_id: str, block: str | None,
     if worker_t is None and block is not None:
         worker_t = _one(pool, f"""SELECT min(created) FROM events WHERE {rid} = {run} {on_block}
                                   AND {ev_} IN ('worker_start', 'manager_registered')""")[0]
-    marks: list[tuple[str, float | None]] = [("client_start", dfk), ("parsl_strategy_wait", sub)]
+    # The executor is up when its interchange (a process since Parsl 2023) starts logging.
+    ready = _one(pool, f"""SELECT min(created) FROM events WHERE {rid} = {run}
+                           AND {c('ev.origin')} LIKE '%interchange.log'""")[0]
+    if ready is not None and sub is not None and ready > sub:
+        ready = None
+    marks: list[tuple[str, float | None]] = [("client_start", dfk), ("executor_start", ready),
+                                             ("parsl_strategy_wait", sub)]
     if batch_t is not None:
         marks.append(("batch_queue", batch_t))
     else:
@@ -716,12 +728,13 @@ def _parsl(pool: Any, chosen: dict[str, Any]) -> Breakdown:
                                   dfk, None)
     totals, details, segments = _attribute(
         pool, intervals, labels, "client", w0, w1, (tail_t, "shutdown"),
-        {"waiting_for_worker": _milestone_spans(w0, marks[1:]),
-         "startup": _milestone_spans(w0, [marks[0], ("parsl_start", first)])})
+        {"waiting_for_worker": _milestone_spans(w0, marks),
+         "startup": _milestone_spans(w0, marks[:2])})
     phases = _phases(PARSL_PHASES, totals, details, {})
     tasks = pool.sql("""
         SELECT task,
-               sum(e - s) FILTER (WHERE label = 'waiting_for_dependencies') AS waiting_for_dependencies,
+               sum(e - s) FILTER (WHERE label = 'waiting_for_dependencies')
+                   AS waiting_for_dependencies,
                sum(e - s) FILTER (WHERE label = 'waiting_for_worker') AS waiting_for_worker,
                sum(e - s) FILTER (WHERE label = 'running') AS running,
                sum(e - s) FILTER (WHERE label = 'returning_results') AS returning_results,
