@@ -18,7 +18,9 @@ from pathlib import Path
 
 from . import sources
 from .core.errors import EvImportError, UnusableInput
-from .core.pool import PoolWriter
+from .core.identity import Unit, container_units, file_units, host_name, real_path
+from .core.inputs import read_head, walk_files
+from .core.pool import FULL_ERRNOS, PoolWriter, fsync_dir, full_error, temp_name
 from .core.report import ImportReport
 from .core.runner import summary_line, write_import
 from .core.source import Source, first_json_object
@@ -47,34 +49,41 @@ class Plan:
     by_source: dict[str, list[Path]] = field(default_factory=dict)
     pool_files: list[Path] = field(default_factory=list)
     unknown: list[Path] = field(default_factory=list)
+    # (path, why) of what could not be looked at: missing paths, FIFOs, dangling links...
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _walk(paths: Iterable[str | os.PathLike]) -> Iterator[Path]:
-    for p in map(Path, paths):
-        if p.is_dir():
-            for root, dirs, files in os.walk(p):
-                dirs.sort()
-                for name in sorted(files):
-                    yield Path(root) / name
-        elif p.exists() or p.is_symlink():
-            yield p
-        else:
-            raise UnusableInput("no such file or directory", str(p),
-                                "give directories or files to import")
+def _walk(paths: Iterable[str | os.PathLike], skipped: list[tuple[str, str]]
+          ) -> Iterator[Path]:
+    """Regular files under ``paths``, each once (by real path, so ``auto A A/sub`` reads
+    ``A/sub`` once); a missing path, a FIFO, a loop is named in ``skipped`` instead."""
+    seen: set[str] = set()
+    for p in paths:
+        try:
+            for path in walk_files([p], skipped):
+                key = real_path(path)
+                if key not in seen:
+                    seen.add(key)
+                    yield path
+        except UnusableInput as exc:
+            skipped.append((str(p), exc.what))
 
 
 def classify(paths: Iterable[str | os.PathLike], pool: Path | None = None) -> Plan:
-    """Recognise every file under ``paths`` by content (the pool itself is skipped)."""
+    """Recognise every file under ``paths`` by content (the pool itself is skipped).
+
+    Nothing blocks or raises on a bad path: FIFOs, sockets, dangling symlinks, loops and
+    missing paths are named in ``Plan.skipped``.
+    """
     plan = Plan()
-    pool_resolved = pool.resolve() if pool is not None else None
-    for path in _walk(paths):
-        if pool_resolved is not None and pool_resolved in path.resolve().parents:
+    pool_real = real_path(pool) + os.sep if pool is not None else None
+    for path in _walk(paths, plan.skipped):
+        if pool_real is not None and real_path(path).startswith(pool_real):
             continue
         try:
-            with open(path, "rb") as fh:
-                head = fh.read(HEAD_BYTES)
-        except OSError:
-            plan.unknown.append(path)
+            head = read_head(path, HEAD_BYTES)
+        except (OSError, UnusableInput) as exc:
+            plan.skipped.append((str(path), getattr(exc, "what", None) or str(exc)))
             continue
         for source in recognisers():
             if source.sniff(path, head):
@@ -88,16 +97,43 @@ def classify(paths: Iterable[str | os.PathLike], pool: Path | None = None) -> Pl
     return plan
 
 
-def copy_pool_file(path: Path, pool: Path, root: Path | None) -> Path:
-    """Copy a pool-format file into the pool unchanged (temp + rename), keeping its place
-    under ``root`` so Academy's ``<pool-uuid>/<instance-uuid>.jsonlog`` layout survives."""
-    relative = path.relative_to(root) if root and root in path.parents else Path(path.name)
-    target = pool / "copied" / relative
+def copied_path(path: Path, pool: Path, host: str | None = None) -> Path:
+    """Where a pool-format file is copied: ``<pool>/copied/<host>/<its real path>``.
+
+    Its identity is the input's (host + real path), like every pool file's, so ``auto A``
+    and ``auto A/sub`` copy a file to one place and other nodes' copies are kept; Academy's
+    ``<pool-uuid>/<instance-uuid>.jsonlog`` layout survives at the end of the path.
+    """
+    return pool / "copied" / (host or host_name()) / real_path(path).lstrip(os.sep)
+
+
+def copy_pool_file(path: Path, pool: Path, root: Path | None = None) -> Path:
+    """Copy a pool-format file into the pool unchanged (temp + rename + directory fsync)."""
+    target = copied_path(path, pool)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f".{target.name}.{os.getpid()}.tmp"
-    shutil.copyfile(path, temp)
-    os.replace(temp, target)
+    temp = target.parent / temp_name(target.name)
+    try:
+        shutil.copyfile(path, temp)
+        with open(temp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise
+    fsync_dir(target.parent)
     return target
+
+
+def units_of(source: Source, files: list[Path], roots: list[str]) -> list[Unit]:
+    """The pool files of one source's files (:mod:`importers.core.identity`)."""
+    if source.unit == "run" and source.container_of is not None:
+        return container_units(files, roots, source.container_of)
+    if source.unit == "all":
+        return [Unit("", [str(f) for f in files])] if files else []
+    return file_units(files)
 
 
 @dataclass
@@ -122,10 +158,12 @@ class AutoResult:
     sources: list[SourceResult] = field(default_factory=list)
     copied: list[Path] = field(default_factory=list)
     copy: bool = True
+    copy_errors: list[str] = field(default_factory=list)
 
     @property
     def partial(self) -> bool:
-        return any(s.partial for s in self.sources)
+        return (any(s.partial for s in self.sources) or bool(self.plan.skipped)
+                or bool(self.copy_errors))
 
     def summary_lines(self, show_unknown: int = 5) -> list[str]:
         """The lines ``ev-import auto`` prints: one per source, then pool files and unknowns."""
@@ -144,6 +182,12 @@ class AutoResult:
             lines.append(f"auto: pool files (Academy or other pools): {len(plan.pool_files)} "
                          "left where they are (--no-copy); read them with the pool reader "
                          "directly")
+        lines.extend(self.copy_errors)
+        if plan.skipped:
+            names = "; ".join(f"{path}: {why}" for path, why in plan.skipped[:show_unknown])
+            more = (f" (+{len(plan.skipped) - show_unknown} more)"
+                    if len(plan.skipped) > show_unknown else "")
+            lines.append(f"auto: skipped, cannot be read: {len(plan.skipped)}: {names}{more}")
         if plan.unknown:
             names = ", ".join(str(p) for p in plan.unknown[:show_unknown])
             more = (f" (+{len(plan.unknown) - show_unknown} more)"
@@ -155,14 +199,17 @@ class AutoResult:
         return lines
 
 
-def _import_group(source: Source, pool: Path, group: list[Path], tz: str | None, jobs: int,
+def _import_group(source: Source, pool: Path, unit: Unit, tz: str | None, jobs: int,
                   progress: bool) -> tuple[PoolWriter, ImportReport]:
-    inputs = [str(f) for f in group]
+    inputs = unit.inputs
+    group = [Path(i) for i in inputs]
+    key = unit.key or None
     if source.import_files is not None:
-        return write_import(pool, source.name, inputs, {"tz": tz},
+        return write_import(pool, source.name, inputs, None, unit=key,
                             fill=lambda w, r: source.import_files(w, group, tz, r, jobs))
-    return write_import(pool, source.name, inputs, {"tz": tz},
-                        lambda r: source.read(group, tz=tz, report=r), progress=progress)
+    return write_import(pool, source.name, inputs, None, unit=key,
+                        reader=lambda r: source.read(group, tz=tz, report=r),
+                        progress=progress)
 
 
 def import_paths(
@@ -176,24 +223,31 @@ def import_paths(
 ) -> AutoResult:
     """Recognise every file under ``paths`` and import each source's files into ``pool``.
 
-    The library face of ``ev-import auto`` (a notebook calls this): one pool file per source
-    (per file for ``per_file`` sources such as a DB), Academy/pool files copied in unchanged
-    unless ``copy`` is false. An input a source cannot use is named in that source's
-    ``details`` and the others are still imported.
+    The library face of ``ev-import auto`` (a notebook calls this): one pool file per input
+    unit (:func:`units_of`: a file, a Parsl run dir, or squeue's snapshots together), the
+    same file any other command importing that input writes; Academy/pool files copied in
+    unchanged unless ``copy`` is false. An input a source cannot use is named in that
+    source's ``details`` and the others are still imported; FIFOs, loops, dangling links
+    and missing paths are named in ``plan.skipped`` (partial). When nothing at all could be
+    looked at, the first one's error is raised (one ``error:`` line, exit 2).
     """
     paths = list(paths)
     plan = classify(paths, pool=pool)
+    if plan.skipped and not (plan.by_source or plan.pool_files or plan.unknown):
+        path, why = plan.skipped[0]
+        raise UnusableInput(why, path, "give directories or files to import")
     result = AutoResult(pool=pool, plan=plan, copy=copy)
+    roots = [str(p) for p in paths if os.path.isdir(p)]
     for source in recognisers():
         files = plan.by_source.get(source.name, [])
         if not files:
             continue
         res = SourceResult(source.name, files)
         result.sources.append(res)
-        groups = [[f] for f in files] if source.per_file else [files]
-        for group in groups:
+        for unit in units_of(source, files, roots):
+            group = unit.inputs
             try:
-                writer, report = _import_group(source, pool, group, tz, jobs, progress)
+                writer, report = _import_group(source, pool, unit, tz, jobs, progress)
             except EvImportError as exc:
                 res.details.append(f"error: {exc.line()}")
                 res.partial = True
@@ -206,8 +260,11 @@ def import_paths(
                                                        writer, report))
             res.partial = res.partial or bool(writer.unparsed) or report.partial
     if plan.pool_files and copy:
-        roots = [Path(p) for p in paths if Path(p).is_dir()]
         for path in plan.pool_files:
-            root = next((r for r in roots if r in path.parents), None)
-            result.copied.append(copy_pool_file(path, pool, root))
+            try:
+                result.copied.append(copy_pool_file(path, pool))
+            except OSError as exc:
+                if exc.errno in FULL_ERRNOS:
+                    raise full_error(exc, pool) from None
+                result.copy_errors.append(f"error: cannot copy {path}: {exc.strerror}")
     return result

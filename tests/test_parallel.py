@@ -76,4 +76,5 @@ def test_cli_jobs_option(tmp_path, capsys, jobs) -> None:
     from importers.cli import main
 
     assert main(["parsl-logs", str(RUN), "--pool", str(tmp_path), "-j", str(jobs), "-q"]) == 0
-    assert len(list(tmp_path.glob("parsl-logs-*.jsonlog"))) == 1
+    # one pool file per run dir (runinfo/000 and runinfo/001)
+    assert len(list(tmp_path.glob("parsl-logs-*.jsonlog"))) == 2

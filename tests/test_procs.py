@@ -390,16 +390,25 @@ def test_missing_file_and_bad_start(tmp_path: Path, capsys) -> None:
 
 
 def test_one_bad_file_among_good_ones_is_partial(tmp_path: Path, capsys) -> None:
+    """The several-inputs rule: an unreadable file among good ones is named, the rest is
+    imported (exit 1); an empty one holds no evidence and is only said (exit 0)."""
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
+    missing = tmp_path / "missing.txt"
     pool_dir = tmp_path / "pool"
     code = main(["procs", str(BT_EXECSNOOP), str(empty), "--pool", str(pool_dir),
                  "--start", START, "--tz", "UTC"])
-    assert code == 1
+    assert code == 0
     [written] = list(pool_dir.glob("*.jsonlog"))
     assert capsys.readouterr().err == (
         f"procs: 19 events (0 unparsed) from {BT_EXECSNOOP}, {empty} -> {written}; "
-        f"time base --start (tool start); UnreadableFile x1 ({empty}: empty file)\n")
+        f"time base --start (tool start); empty files, skipped {empty}\n")
+    code = main(["procs", str(BT_EXECSNOOP), str(missing), "--pool", str(pool_dir),
+                 "--start", START, "--tz", "UTC"])
+    assert code == 1
+    assert capsys.readouterr().err == (
+        f"procs: 19 events (0 unparsed) from {BT_EXECSNOOP}, {missing} -> {written}; "
+        f"time base --start (tool start); UnreadableFile x1 ({missing}: cannot read)\n")
 
 
 def test_cli_summary_names_the_assumed_bases(tmp_path: Path, capsys) -> None:

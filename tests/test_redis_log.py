@@ -594,16 +594,18 @@ def _run(capsys, *argv: str) -> tuple[int, str]:
     return code, err
 
 
-def test_cli_imports_all_files_into_one_pool_file(tmp_path, capsys) -> None:
+def test_cli_imports_each_file_into_its_own_pool_file(tmp_path, capsys) -> None:
+    """One pool file per input file (its identity is the file's), one summary line."""
     pool = tmp_path / "pool"
     paths = [str(_fixture(f"7.0.15/failover-{name}.log")) for name in ("master", "replica")]
     code, err = _run(capsys, "redis-log", *paths, "--pool", str(pool), "--tz", "UTC")
     assert code == 0
-    [written] = list(pool.glob("redis-log-*.jsonlog"))
-    n = sum(1 for _ in written.open("rb"))
+    written = list(pool.glob("redis-log-*.jsonlog"))
+    assert len(written) == 2
+    n = sum(1 for w in written for _ in w.open("rb"))
     assert n == len(_events([Path(p) for p in paths]))
-    assert err == f"redis-log: {n} events (0 unparsed) from {', '.join(paths)} -> {written}; " \
-                  "zone UTC (--tz)\n"
+    assert err == f"redis-log: {n} events (0 unparsed) from {', '.join(paths)} -> 2 pool " \
+                  f"files in {pool}; zone UTC (--tz)\n"
 
 
 def test_cli_says_the_year_it_assumed(tmp_path, capsys) -> None:

@@ -5,11 +5,18 @@ range that starts at the first line of a record (so no record is cut in two), pa
 worker process into its own temporary file in the pool directory; the parent appends the
 parts to the pool writer in order, so the output is the same as a sequential run's. Each
 worker's named problems and assumptions are merged back into the caller's report.
+
+Workers die with their parent: each asks the kernel for SIGKILL when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``), so a killed import leaves no process behind, and its part
+files are locked and named like the writer's temporary file, so the next import into the
+pool removes them (:func:`importers.core.pool.clean_stale_temps`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -20,10 +27,12 @@ from typing import Any
 
 import orjson
 
-from .pool import PoolWriter, _fallback
+from .pool import FULL_ERRNOS, PoolWriter, _fallback, lock_temp
 from .report import ImportReport
 
-SPLIT_MIN_BYTES = 32 << 20     # smaller files are not worth a process
+# Smaller files are not worth a process. $EV_SPLIT_MIN_BYTES lowers it, for tests and
+# benches that need the parallel path on small real inputs (read once, at import).
+SPLIT_MIN_BYTES = int(os.environ.get("EV_SPLIT_MIN_BYTES") or 32 << 20)
 
 
 @dataclass(frozen=True)
@@ -70,6 +79,24 @@ def split_points(path: Path, parts: int, is_record_start: Callable[[bytes], bool
     return result
 
 
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """In a worker: be SIGKILLed when the parent process dies (Linux ``prctl``).
+
+    Called as the pool's initializer. If the parent already died between the fork and this
+    call (so the kernel would never send the signal), exit at once.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return  # not Linux: workers end when the pool's queue closes
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)
+
+
 def _run_part(
     records_of: Callable[[Part, ImportReport], Iterator[dict[str, Any]]], part: Part,
     out: str,
@@ -78,6 +105,7 @@ def _run_part(
     report = ImportReport()
     count = unparsed = 0
     with open(out, "wb", buffering=1 << 20) as fh:
+        lock_temp(fh.fileno())
         write, dumps = fh.write, orjson.dumps
         opt = orjson.OPT_APPEND_NEWLINE
         for rec in records_of(part, report):
@@ -107,20 +135,23 @@ def write_parts(
     jobs: int,
 ) -> None:
     """Parse ``parts`` with ``jobs`` processes and append their output to ``writer``."""
-    outs = [str(writer.pool / f".{writer.final.name}.part{i}.{os.getpid()}.tmp")
-            for i in range(len(parts))]
+    outs = [str(writer.part_path(i)) for i in range(len(parts))]
     done = 0
     try:
         try:
             # fork: the workers inherit the loaded modules (no re-import of __main__, which
             # may be a notebook or stdin); the CLI has no other threads at this point.
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork")) as ex:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"),
+                                     initializer=die_with_parent,
+                                     initargs=(os.getpid(),)) as ex:
                 futures = [ex.submit(_run_part, records_of, part, out)
                            for part, out in zip(parts, outs, strict=True)]
                 for future, out in zip(futures, outs, strict=True):
                     _merge(future.result(), out, writer, report)
                     done += 1
-        except (BrokenProcessPool, OSError):
+        except (BrokenProcessPool, OSError) as exc:
+            if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
+                raise  # a full pool is not a worker problem: the writer says it in one line
             # No worker processes here (a sandbox, a memory limit): finish in this process.
             report.assume("parallel", "worker processes failed; finished in one process")
         for part, out in list(zip(parts, outs, strict=True))[done:]:

@@ -1,9 +1,13 @@
 """The pool: a directory of ``*.jsonlog`` files, one JSON object per line (DESIGN §1, §6).
 
-Writing: one import run writes one file named after the importer and a stable hash of what
-was imported, under a temporary name that no ``*.jsonlog`` glob sees, then renames it into
-place. A crash or an unusable input leaves the previous file untouched; importing the same
-source again replaces it instead of duplicating events.
+Writing: one import writes one file per input unit, named by :mod:`importers.core.identity`
+(``<source>-<host>-<hash of the input's real path>.jsonlog``), under a hidden temporary name
+that no ``*.jsonlog`` glob sees, then renames it into place and makes the rename durable
+(fsync of the file, then of the directory). A crash, a full disk or an unusable input leaves
+the previous file untouched; importing the same input again replaces it instead of
+duplicating events. Temporary files hold an ``flock`` while their writer lives and carry its
+pid and start time, so the next writer removes those of killed runs (SIGKILL, power loss)
+and never a live writer's.
 
 Reading: every ``*.jsonlog`` file, including Academy's and Parsl's own, whose loggers write
 every value as a string. Known numeric keys are coerced back to numbers, a truncated last
@@ -12,8 +16,10 @@ line (a live writer mid-flush) is tolerated, and each record is tagged with its 
 
 from __future__ import annotations
 
-import hashlib
+import errno
+import fcntl
 import os
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +27,9 @@ from typing import Any
 import orjson
 
 from .errors import PoolError
+from .identity import host_name, input_id
 from .record import EVENT, UNPARSED, unparsed
+from .report import TRUNCATED_INPUT, UNREADABLE_FILE, ImportReport
 
 POOL_ENV = "EV_POOL"
 DEFAULT_POOL = "evpool"
@@ -37,12 +45,133 @@ def pool_dir(explicit: str | os.PathLike | None = None) -> Path:
     return Path(explicit or os.environ.get(POOL_ENV) or DEFAULT_POOL)
 
 
-def source_id(source: str, inputs: Iterable[str | os.PathLike], options: dict[str, Any]) -> str:
-    """A stable id of one import: the importer, the resolved inputs, and output-changing options."""
-    resolved = [str(Path(p).resolve()) if not str(p).startswith("cmd:") else str(p)
-                for p in inputs]
-    blob = orjson.dumps([source, resolved, options], option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(blob).hexdigest()[:12]
+def source_id(source: str, inputs: Iterable[str | os.PathLike],
+              options: dict[str, Any] | None = None, host: str | None = None) -> str:
+    """The id of the pool file of ``inputs`` (one unit): ``<host>-<hash>``, from the host
+    (default :func:`host_name`, i.e. ``$EV_HOST`` or the hostname) and the real paths only.
+
+    ``source`` and ``options`` are accepted for old callers and ignored on purpose: the same
+    input gives the same file whatever command or ``--tz`` imported it
+    (:mod:`importers.core.identity`). The file is ``<pool>/<source>-<id>.jsonlog``.
+    """
+    return input_id(inputs, host)
+
+
+# Errors that mean "the pool's filesystem cannot take more": one line, never a traceback.
+FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def full_error(exc: OSError, pool: Path) -> PoolError:
+    """The one line for a pool that ran out of space (or quota, or file size limit)."""
+    return PoolError(
+        "the pool's filesystem is full" if exc.errno != errno.EDQUOT else
+        "disk quota exceeded in the pool", str(pool),
+        f"{exc.strerror}; nothing was written and the previous file, if any, is unchanged: "
+        "free space, or choose another pool with --pool or $EV_POOL")
+
+
+# ---------------------------------------------------------------------------------------
+# Temporary files: named after the writer, locked while it lives, cleaned after it died
+
+TEMP_SUFFIX = ".tmp"
+_TEMP_OWNER = re.compile(r"\.(?P<pid>\d+)-(?P<start>\d+)\.tmp$")
+
+
+def _start_ticks(pid: int) -> int | None:
+    """A process's start time in clock ticks since boot (/proc/PID/stat field 22): with the
+    pid it names one process, even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            data = fh.read()
+        return int(data[data.rfind(b")") + 2:].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def owner_tag() -> str:
+    """``<pid>-<start ticks>`` of this process: the owner part of its temporary names."""
+    pid = os.getpid()
+    return f"{pid}-{_start_ticks(pid) or 0}"
+
+
+def temp_name(final_name: str, part: int | None = None) -> str:
+    """The hidden name a file is written under before the rename (invisible to globs)."""
+    middle = "" if part is None else f".part{part}"
+    return f".{final_name}{middle}.{owner_tag()}{TEMP_SUFFIX}"
+
+
+def _owner_alive(name: str) -> bool:
+    m = _TEMP_OWNER.search(name)
+    if m is None:
+        return False
+    pid, start = int(m["pid"]), int(m["start"])
+    ticks = _start_ticks(pid)
+    return ticks is not None and (start == 0 or ticks == start)
+
+
+def lock_temp(fd: int) -> None:
+    """Hold an exclusive lock on a temporary file for as long as its writer lives (the
+    kernel drops it when the process dies, however it dies)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # a filesystem without locks: the pid and start time still protect it
+
+
+def clean_stale_temps(pool: str | os.PathLike, host: str | None = None) -> list[str]:
+    """Remove this host's temporary files whose writer is dead; return their names.
+
+    A temporary file is stale when its name is this host's (``-<host>-`` after the source),
+    no process holds its lock, and the pid-start pair in its name is no live process. A
+    concurrent writer's file fails at least one of those, so it is never touched; other
+    hosts' files are left to their own next run.
+    """
+    pool = Path(pool)
+    marker = f"-{host or host_name()}-"
+    removed: list[str] = []
+    try:
+        entries = list(os.scandir(pool))
+    except OSError:
+        return removed
+    for entry in entries:
+        name = entry.name
+        if not (name.startswith(".") and name.endswith(TEMP_SUFFIX) and marker in name):
+            continue
+        try:
+            if not entry.is_file(follow_symlinks=False):
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            continue
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # its writer holds it
+            if _owner_alive(name):
+                continue
+            try:
+                os.unlink(entry.path)
+                removed.append(name)
+            except OSError:
+                pass
+        finally:
+            os.close(fd)
+    return removed
+
+
+def fsync_dir(path: str | os.PathLike) -> None:
+    """Make a rename in ``path`` durable (a crash after it cannot bring the old name back)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems (and /proc-like ones) refuse: nothing more we can do
+    finally:
+        os.close(fd)
 
 
 def _fallback(value: Any) -> Any:
@@ -60,6 +189,8 @@ def _open_in_pool(pool: Path, path: Path, mode: str, buffering: int):
         pool.mkdir(parents=True, exist_ok=True)
         return open(path, mode, buffering=buffering)  # noqa: SIM115 - closed by the caller
     except OSError as exc:
+        if exc.errno in FULL_ERRNOS:
+            raise full_error(exc, pool) from None
         raise PoolError(
             "cannot write to the pool", str(pool),
             f"{exc.strerror}; choose another with --pool or $EV_POOL",
@@ -67,25 +198,36 @@ def _open_in_pool(pool: Path, path: Path, mode: str, buffering: int):
 
 
 class PoolWriter:
-    """Writes one import run's records into ``<pool>/<source>-<id>.jsonlog`` atomically.
+    """Writes one import's records into ``<pool>/<source>-<id>.jsonlog`` atomically.
 
-    Use as a context manager. Leaving the block normally renames the finished file into
-    place; leaving it with an exception removes the temporary file, so the pool never holds
-    half a run. ``discard()`` does the same on purpose (e.g. a run that produced nothing).
+    Use as a context manager. Leaving the block normally makes the finished file durable and
+    renames it into place; leaving it with an exception removes the temporary file, so the
+    pool never holds half a run. A full disk becomes one :class:`PoolError` line. ``discard()``
+    does the same on purpose (e.g. a run that must not replace a better previous file).
+    Entering also removes the temporary files that killed writers left in the pool.
     """
 
     def __init__(self, pool: str | os.PathLike, source: str, ident: str) -> None:
         self.pool = Path(pool)
         self.final = self.pool / f"{source}-{ident}{SUFFIX}"
         # A dot-name without the .jsonlog suffix: invisible to readers' globs.
-        self.temp = self.pool / f".{self.final.name}.{os.getpid()}.tmp"
+        self.temp = self.pool / temp_name(self.final.name)
         self.count = 0
         self.unparsed = 0
+        self.cleaned: list[str] = []
+        self.kept_previous = False
         self._fh = None
 
     def __enter__(self) -> PoolWriter:
-        self._fh = _open_in_pool(self.pool, self.temp, "wb", _BUFFER)
+        if self.pool.is_dir():
+            self.cleaned = clean_stale_temps(self.pool)
+        self._fh = _open_in_pool(self.pool, self.temp, "xb", _BUFFER)
+        lock_temp(self._fh.fileno())
         return self
+
+    def part_path(self, index: int) -> Path:
+        """Where worker ``index`` of a parallel import writes its part (hidden, cleanable)."""
+        return self.pool / temp_name(self.final.name, part=index)
 
     def write(self, rec: dict[str, Any]) -> None:
         self._fh.write(orjson.dumps(rec, default=_fallback, option=_DUMPS_OPTIONS))
@@ -124,16 +266,36 @@ class PoolWriter:
         self.count += count
         self.unparsed += unparsed
 
+    def previous_size(self) -> int | None:
+        """The size of the file this import would replace, or None when there is none."""
+        try:
+            return self.final.stat().st_size
+        except OSError:
+            return None
+
+    def written_size(self) -> int:
+        self._fh.flush()
+        return os.fstat(self._fh.fileno()).st_size
+
     def commit(self) -> Path:
         self._fh.flush()
         os.fsync(self._fh.fileno())
         self._fh.close()
         os.replace(self.temp, self.final)
+        fsync_dir(self.pool)
         return self.final
+
+    def keep_previous(self) -> None:
+        """Leave the previous file in place and drop this run's (its input got worse)."""
+        self.kept_previous = True
+        self.discard()
 
     def discard(self) -> None:
         if self._fh is not None and not self._fh.closed:
-            self._fh.close()
+            try:
+                self._fh.close()   # flushes what is buffered: may fail on a full disk
+            except OSError:
+                pass
         try:
             os.unlink(self.temp)
         except FileNotFoundError:
@@ -145,12 +307,16 @@ class PoolWriter:
                 self.commit()
             except OSError as err:
                 self.discard()
+                if err.errno in FULL_ERRNOS:
+                    raise full_error(err, self.pool) from None
                 raise PoolError(
                     "cannot finish writing the pool file", str(self.final),
                     f"{err.strerror}; the previous file, if any, is unchanged",
                 ) from None
-        else:
-            self.discard()
+            return
+        self.discard()
+        if isinstance(exc, OSError) and exc.errno in FULL_ERRNOS:
+            raise full_error(exc, self.pool) from None
 
 
 class PoolAppender:
@@ -238,32 +404,52 @@ def pool_files(pool: str | os.PathLike) -> list[Path]:
     return sorted(p for p in Path(pool).rglob(f"*{SUFFIX}") if p.is_file())
 
 
-def read(pool: str | os.PathLike) -> Iterator[dict[str, Any]]:
+def read(pool: str | os.PathLike,
+         report: ImportReport | None = None) -> Iterator[dict[str, Any]]:
     """Yield every record of every pool file, coerced, tagged with ``ev.file``.
 
-    A line that is not a JSON object is not dropped: it comes back as an ``unparsed`` record,
-    except a final line with no newline, which is a live writer's unfinished flush.
+    A line that is not a JSON object is not dropped: it comes back as an ``unparsed`` record.
+    A final line with no newline is a writer's unfinished (or killed) flush: it is skipped,
+    and counted in ``report`` as ``TruncatedInput``. A pool file that cannot be read (gone
+    since the listing, no permission, an I/O error) is counted as ``UnreadableFile`` and
+    the other files are still read.
     """
     for path in pool_files(pool):
         origin = str(path)
-        with open(path, "rb") as fh:
-            for lineno, line in enumerate(fh, 1):
-                try:
-                    rec = orjson.loads(line)
-                except orjson.JSONDecodeError:
-                    if not line.endswith(b"\n"):
-                        break  # truncated last line of a file still being written
-                    if not line.strip():
+        try:
+            fh = open(path, "rb")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            if report is not None:
+                report.problem(UNREADABLE_FILE, f"{origin}: {exc.strerror}")
+            continue
+        with fh:
+            lineno = 0
+            try:
+                for line in fh:
+                    lineno += 1
+                    try:
+                        rec = orjson.loads(line)
+                    except orjson.JSONDecodeError:
+                        if not line.endswith(b"\n"):
+                            if report is not None:
+                                report.problem(TRUNCATED_INPUT,
+                                               f"{origin}: torn last line {lineno} skipped")
+                            break  # the unfinished last line of a writer
+                        if not line.strip():
+                            continue
+                        rec = None
+                    if not isinstance(rec, dict):
+                        yield unparsed(
+                            line.decode("utf-8", "replace").rstrip("\n"),
+                            source="pool", origin=origin, name="ev.pool",
+                            reason="not a JSON object", lineno=lineno,
+                            fields={FILE_KEY: origin},
+                        )
                         continue
-                    rec = None
-                if not isinstance(rec, dict):
-                    yield unparsed(
-                        line.decode("utf-8", "replace").rstrip("\n"),
-                        source="pool", origin=origin, name="ev.pool",
-                        reason="not a JSON object", lineno=lineno,
-                        fields={FILE_KEY: origin},
-                    )
-                    continue
-                coerce_record(rec)
-                rec[FILE_KEY] = origin
-                yield rec
+                    coerce_record(rec)
+                    rec[FILE_KEY] = origin
+                    yield rec
+            except OSError as exc:   # EIO and the like mid-file: what was read is kept
+                if report is not None:
+                    report.problem(UNREADABLE_FILE,
+                                   f"{origin}: {exc.strerror} after line {lineno}")

@@ -23,6 +23,7 @@ UNREADABLE_FILE = "UnreadableFile"      # a file that could not be opened or rea
 INVALID_UTF8 = "InvalidUtf8"            # bytes decoded with replacement characters
 EVENTS_LOST = "EventsLost"              # a live source reported lost events
 TRUNCATED_INPUT = "TruncatedInput"      # a file shorter than its own header says
+FOLLOW_LOST = "FollowLost"              # a followed log rotated or truncated away unread
 
 PROBLEMS = frozenset(
     {
@@ -36,6 +37,7 @@ PROBLEMS = frozenset(
         INVALID_UTF8,
         EVENTS_LOST,
         TRUNCATED_INPUT,
+        FOLLOW_LOST,
     }
 )
 
@@ -44,7 +46,7 @@ PROBLEMS = frozenset(
 # are not partial; they are only named.
 PARTIAL_PROBLEMS = frozenset(
     {UNPARSED_LINE, BAD_TIMESTAMP, UNREADABLE_TABLE, COMMAND_FAILED, UNREADABLE_FILE,
-     INVALID_UTF8, EVENTS_LOST, TRUNCATED_INPUT}
+     INVALID_UTF8, EVENTS_LOST, TRUNCATED_INPUT, FOLLOW_LOST}
 )
 
 

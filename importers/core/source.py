@@ -33,6 +33,10 @@ class Source:
     (for ``auto``); ``import_files(writer, files, tz, report, jobs)`` imports the files
     ``auto`` recognised, in one pool file, or one per file when ``per_file``.
     ``sniff_rank`` orders the sniffs (lower first) where two formats could look alike.
+    ``unit`` says how ``auto`` groups a source's files into pool files
+    (:mod:`importers.core.identity`): ``file`` one per file, ``run`` one per container
+    (``container_of``, e.g. a Parsl run dir) the walk covers whole, ``all`` one for all of
+    them together (squeue snapshots, whose state changes lie between files).
     """
 
     name: str
@@ -46,6 +50,8 @@ class Source:
         | None = None
     per_file: bool = False
     sniff_rank: int = 50
+    unit: str = "file"
+    container_of: Callable[[Path], Path | None] | None = None
 
     @property
     def description(self) -> str:

@@ -12,17 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import UnusableInput
+from ...core.identity import Unit, container_units, real_path
 from ...core.parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
 from ...core.pool import PoolWriter
 from ...core.report import UNREADABLE_FILE, ImportReport
-from ...core.runner import run_import
+from ...core.runner import run_units
 from ...core.source import Source, add_jobs_argument, first_json_object
 from ...core.timezones import NaiveTimeConverter
 from .exit_codes import exit_code_records
 from .formats import LINES, V2022
 from .jsonlog import json_records
 from .keys import SOURCE_NAME
-from .paths import FileJob, plan_files, run_dir_of
+from .paths import FileJob, log_files, plan_files, run_dir_of
 from .text import text_records
 
 
@@ -122,7 +123,7 @@ def sniff(head: bytes) -> bool:
 def sniff_file(path: Path, head: bytes) -> bool:
     """A Parsl log by content (for ``auto``): a text log in a known format, a Parsl
     ``*.jsonlog`` (its records name a ``funcname``), or a block's ``*.sh.ec`` in a run dir."""
-    if path.name.endswith(".sh.ec") and run_dir_of(path.resolve()):
+    if path.name.endswith(".sh.ec") and run_dir_of(Path(real_path(path))):
         return True
     if path.name.endswith(".jsonlog"):
         return first_json_object(head).get("funcname") is not None
@@ -146,14 +147,23 @@ def cli(args: argparse.Namespace) -> int:
         ev-import parsl-logs runinfo/000/htex_local/interchange.log --tz Europe/Berlin
     """
     paths = [str(p) for p in args.paths]
-    return run_import(
+    return run_units(
         args,
         SOURCE_NAME,
-        paths,
-        {"tz": args.tz},
-        fill=lambda writer, report: write_to(
-            writer, paths, tz=args.tz, report=report, jobs=args.jobs),
+        units_of(paths),
+        fill_of=lambda unit: lambda writer, report: write_to(
+            writer, unit.inputs, tz=args.tz, report=report, jobs=args.jobs),
     )
+
+
+def units_of(paths: list[str]) -> list[Unit]:
+    """One pool file per run dir the paths cover whole, one per other log file; a path
+    that does not exist is a unit of its own, whose import fails alone."""
+    missing = [Unit(p, [p]) for p in paths if not os.path.lexists(p)]
+    present = [p for p in paths if os.path.lexists(p)]
+    files = log_files(present)[0] if present else []
+    roots = [p for p in present if os.path.isdir(p)]
+    return missing + container_units(files, roots, run_dir_of)
 
 
 def arguments(p: argparse.ArgumentParser) -> None:
@@ -172,4 +182,6 @@ SOURCE = Source(
     sniff=sniff_file,
     import_files=import_files,
     sniff_rank=20,
+    unit="run",
+    container_of=run_dir_of,
 )

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import UnusableInput
+from ...core.identity import file_units
 from ...core.pool import PoolWriter
 from ...core.record import LINUX_HOSTNAME, LINUX_PID, record, unparsed
 from ...core.report import (
@@ -18,7 +19,7 @@ from ...core.report import (
     UNREADABLE_FILE,
     ImportReport,
 )
-from ...core.runner import run_import
+from ...core.runner import run_units
 from ...core.source import Source
 from ...core.timezones import resolve_zone
 from .clock import Clock, parse_when
@@ -191,13 +192,13 @@ def cli(args: argparse.Namespace) -> int:
         ev-import procs sched.json --boot-time "$(uptime -s)" --host node17
     """
     files = [str(f) for f in args.files]
-    return run_import(
+    return run_units(
         args,
         SOURCE_NAME,
-        files,
-        {"tz": args.tz, "start": args.start, "boot_time": args.boot_time, "host": args.host},
-        lambda report: read(files, start=args.start, boot_time=args.boot_time,
-                            tz=args.tz, host=args.host, report=report),
+        file_units(files),
+        lambda unit: lambda report: read(unit.inputs, start=args.start,
+                                         boot_time=args.boot_time, tz=args.tz,
+                                         host=args.host, report=report),
     )
 
 

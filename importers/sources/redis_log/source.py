@@ -12,11 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import UnusableInput
+from ...core.identity import file_units
+from ...core.inputs import check_path
 from ...core.lineformat import LocalTimes
 from ...core.parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
 from ...core.pool import PoolWriter
 from ...core.report import UNREADABLE_FILE, ImportReport
-from ...core.runner import run_import
+from ...core.runner import run_units
 from ...core.source import Source, add_jobs_argument
 from ...core.timezones import resolve_zone
 from .formats import LINES, SCRIPT_DONE, SCRIPT_START
@@ -54,6 +56,8 @@ def check_inputs(paths: Iterable[str | os.PathLike],
 
 
 def _check_input(path: Path) -> Path:
+    if os.path.lexists(path):
+        check_path(path, allow_dir=True)   # a FIFO, a dangling link, a loop: one line
     if not path.exists():
         raise UnusableInput("no such file", str(path), "check the path to the redis log")
     if not path.is_file():
@@ -216,13 +220,12 @@ def cli(args: argparse.Namespace) -> int:
     paths = [str(p) for p in args.files]
     if len(paths) == 1:
         check_inputs(paths)  # one unusable file: one error line, exit 2
-    return run_import(
+    return run_units(
         args,
         SOURCE_NAME,
-        paths,
-        {"tz": args.tz, "year": args.year},
-        fill=lambda writer, report: write_to(
-            writer, paths, tz=args.tz, report=report, year=args.year, jobs=args.jobs),
+        file_units(paths),
+        fill_of=lambda unit: lambda writer, report: write_to(
+            writer, unit.inputs, tz=args.tz, report=report, year=args.year, jobs=args.jobs),
     )
 
 

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import UnusableInput
+from ...core.identity import file_units
 from ...core.lineformat import read_lines
 from ...core.pool import PoolWriter
 from ...core.report import ImportReport
-from ...core.runner import run_import
+from ...core.runner import run_import, run_units
 from ...core.source import Source
 from .._slurm import first_line_cells, slurm_json_kind
 from .events import Emitter
@@ -99,8 +100,9 @@ def cli(args: argparse.Namespace) -> int:
             args.parser.error("--file reads saved output; --job/-S/-E/--user/--allusers "
                               "only apply when ev-import runs sacct itself")
         files = list(args.file)
-        return run_import(args, SOURCE_NAME, files, {"tz": args.tz},
-                          lambda report: read_files(files, tz=args.tz, report=report))
+        return run_units(args, SOURCE_NAME, file_units(files),
+                         lambda unit: lambda report: read_files(unit.inputs, tz=args.tz,
+                                                                report=report))
     jobs = [j for spec in args.job or () for j in spec.split(",") if j.strip()]
     argv = command(jobs=jobs, starttime=args.starttime, endtime=args.endtime,
                    user=args.user, allusers=args.allusers)

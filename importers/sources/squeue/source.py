@@ -91,4 +91,5 @@ SOURCE = Source(
     sniff=sniff_file,
     import_files=import_files,
     sniff_rank=40,
+    unit="all",
 )

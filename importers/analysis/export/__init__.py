@@ -1,0 +1,1 @@
+"""Exports of a pool to other systems' formats, one module per format."""

@@ -1,0 +1,298 @@
+"""Scale inputs for issue 12's bench, made from the real fixtures (never committed: big).
+
+``logs OUT [--nodes 1000]``: a simulated 1,000-node Parsl HTEX run in ``OUT/runinfo/000/``:
+the real run dir ``fixtures/parsl/2026.10.26/runinfo/000`` (parsl.log, interchange, DB manager
+and monitoring router logs) plus, for every node, ``htex_local/block-N/<manager>/manager.log``
+and nine ``worker_K.log``, copied from the fixture's real manager and worker logs with the
+times shifted (node N starts N x 10 ms later), a manager id, block id, hostname and pids of
+its own. 1,000 nodes make 10^4 log files (about 420,000 lines, 90 MB).
+
+``pool OUT --events 1e8``: a pool of N events as Parquet shards, in the layout
+``ev-import compact`` writes, built by replicating the events of the fixtures' pool with
+shifted times and ids (each replica is another run on another host), without ever writing
+the JSON lines (10^8 events are about 50 GB of JSON). ``--json`` writes JSON lines instead,
+for measuring ``compact`` itself on a size that fits the disk (10^7 events, about 5 GB).
+
+Example::
+
+    python scripts/make_scale_inputs.py logs /tmp/scale-logs --nodes 1000
+    python scripts/make_scale_inputs.py pool /tmp/pool-1e8 --events 1e8
+    python scripts/make_scale_inputs.py pool /tmp/pool-1e7-json --events 1e7 --json
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RUN = ROOT / "fixtures/parsl/2026.10.26/runinfo/000"
+EXECUTOR = "htex_local"
+TEMPLATE_BLOCK = RUN / EXECUTOR / "block-1/a153b77f627e"
+TEMPLATE_MANAGER = "a153b77f627e"
+TEMPLATE_HOST = "'hostname': 'vm'"
+WORKERS_PER_NODE = 9
+NODE_STAGGER_S = 0.010
+
+# the v2022 head: epoch, local asctime, process name and pid
+_HEAD = re.compile(rb"^(\d{9,11}\.\d{6}) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (\S+?)-(\d+) ")
+
+
+def _template_lines(path: Path) -> list[tuple[float, datetime, bytes, int, bytes] | bytes]:
+    """Each line pre-split once: (epoch, asctime, process name, pid, rest) or raw bytes
+    (a continuation line, copied as it is)."""
+    out: list = []
+    with open(path, "rb") as fh:
+        for line in fh:
+            m = _HEAD.match(line)
+            if m:
+                out.append((float(m.group(1)), datetime.fromisoformat(m.group(2).decode()),
+                            m.group(3), int(m.group(4)), line[m.end():]))
+            else:
+                out.append(line)
+    return out
+
+
+def _render(lines: list, shift: float, pid_offset: int,
+            replace: list[tuple[bytes, bytes]]) -> bytes:
+    chunks = []
+    for item in lines:
+        if isinstance(item, bytes):
+            text = item
+        else:
+            epoch, asctime, pname, pid, rest = item
+            local = (asctime + timedelta(seconds=round(epoch + shift) - round(epoch)))
+            text = b"%.6f %s %s-%d %s" % (epoch + shift, local.isoformat(" ").encode(),
+                                          pname, pid + pid_offset, rest)
+        for old, new in replace:
+            if old in text:
+                text = text.replace(old, new)
+        chunks.append(text)
+    return b"".join(chunks)
+
+
+def make_logs(out: Path, nodes: int) -> dict[str, int]:
+    """Write the simulated run; return its file and line counts."""
+    run = out / "runinfo" / "000"
+    if run.exists():
+        shutil.rmtree(run)
+    (run / EXECUTOR).mkdir(parents=True)
+    files = lines = 0
+    for name in ("parsl.log", "database_manager.log"):
+        shutil.copyfile(RUN / name, run / name)
+    for name in ("interchange.log", "monitoring_zmq_router.log"):
+        shutil.copyfile(RUN / EXECUTOR / name, run / EXECUTOR / name)
+    for path in run.rglob("*.log"):
+        files += 1
+        lines += path.read_bytes().count(b"\n")
+    manager = _template_lines(TEMPLATE_BLOCK / "manager.log")
+    worker_templates = [_template_lines(p) for p in sorted(
+        (RUN / EXECUTOR).glob("block-*/*/worker_*.log"))]
+    for node in range(nodes):
+        manager_id = f"{node:06x}{TEMPLATE_MANAGER[6:]}"
+        host = f"node{node:04d}"
+        replace = [
+            (TEMPLATE_MANAGER.encode(), manager_id.encode()),
+            (TEMPLATE_HOST.encode(), f"'hostname': '{host}'".encode()),
+            (b"'block_id': '1'", f"'block_id': '{node}'".encode()),
+            (b"Block ID: 1\n", f"Block ID: {node}\n".encode()),
+        ]
+        shift = node * NODE_STAGGER_S
+        pid_offset = (node + 1) * 1000
+        block = run / EXECUTOR / f"block-{node}" / manager_id
+        block.mkdir(parents=True)
+        texts = {"manager.log": _render(manager, shift, pid_offset, replace)}
+        for k in range(WORKERS_PER_NODE):
+            template = worker_templates[(node + k) % len(worker_templates)]
+            texts[f"worker_{k}.log"] = _render(template, shift, pid_offset, replace)
+        for name, data in texts.items():
+            (block / name).write_bytes(data)
+            files += 1
+            lines += data.count(b"\n")
+    return {"files": files, "lines": lines}
+
+
+FIXTURE_DIRS = ("parsl", "academy", "parsl-slurm", "slurm", "redis", "procs", "demo")
+HOSTS = 1000
+# keys that name a thing: each replica gets its own (a new run on another host)
+_STRING_IDS = ("parsl.run_id", "parsl.manager_id", "parsl.job_id", "slurm.jobid",
+               "academy.agent_id", "academy.mailbox_id")
+_PID_STRIDE = 1 << 22      # above Linux's pid_max: replica pids never collide
+
+
+def _ev_import(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "importers", *args], check=False,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def base_pool(tmp: Path) -> Path:
+    """Every importer's real fixture output (Academy's pool files copied in)."""
+    base = tmp / "base"
+    dirs = [str(ROOT / "fixtures" / d) for d in FIXTURE_DIRS if (ROOT / "fixtures" / d).is_dir()]
+    _ev_import("auto", *dirs, "--pool", str(base), "-q", "--tz", "UTC")
+    return base
+
+
+def _replica_of(rec: dict, k: int, shift: float, host: str) -> dict:
+    rec = dict(rec)
+    for key, value in rec.items():
+        if key == "created" or key.endswith("_time"):
+            if isinstance(value, (int, float)):
+                rec[key] = value + shift
+            elif isinstance(value, str):
+                try:
+                    rec[key] = repr(float(value) + shift)   # Academy's strings stay strings
+                except ValueError:
+                    pass
+        elif key in _STRING_IDS and value is not None:
+            rec[key] = f"{value}-r{k}"
+        elif key in ("linux.pid", "linux.ppid") and isinstance(value, int):
+            rec[key] = value + k * _PID_STRIDE
+    if "linux.hostname" in rec:
+        rec["linux.hostname"] = host
+    return rec
+
+
+def replicate_json(base: Path, out: Path, events: int, hosts: int = HOSTS) -> dict:
+    """``events`` events as JSON lines: the base pool's records again and again, replica k
+    on host ``node<k % hosts>`` and shifted in time (``hosts`` replicas run side by side,
+    10 ms apart, then the next wave), one pool file per source and host."""
+    import orjson
+
+    from importers.core.identity import pool_file_name
+    from importers.core.pool import read
+
+    records = [r for r in read(base) if r.get("ev.event") != "unparsed"]
+    for r in records:
+        r.pop("ev.file", None)
+    times = [r["created"] for r in records if isinstance(r.get("created"), (int, float))]
+    span = max(times) - min(times) + 60.0
+    out.mkdir(parents=True, exist_ok=True)
+    handles: dict[tuple[str, str], Any] = {}
+    written = k = 0
+    try:
+        while written < events:
+            host = f"node{k % hosts:04d}"
+            shift = (k // hosts) * span + (k % hosts) * 0.01
+            for rec in records:
+                if written >= events:
+                    break
+                source = rec.get("ev.source") or "academy"
+                fh = handles.get((source, host))
+                if fh is None:
+                    name = pool_file_name(source, [f"/scale/{source}"], host=host)
+                    fh = handles[(source, host)] = open(out / name, "wb", buffering=1 << 20)
+                fh.write(orjson.dumps(_replica_of(rec, k, shift, host),
+                                      option=orjson.OPT_APPEND_NEWLINE))
+                written += 1
+            k += 1
+    finally:
+        for fh in handles.values():
+            fh.close()
+    return {"events": written, "replicas": k, "files": len(handles)}
+
+
+def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) -> dict:
+    """``events`` events straight into Parquet shards in ``compact``'s layout, by DuckDB:
+    the base pool compacted, then its rows crossed with a range of replica numbers and
+    shifted as :func:`replicate_json` does. The JSON lines (70 GB at 10^8) never exist:
+    the pool holds only the shards, and its manifest lists no JSON file, so readers find
+    the copy fresh (a pool of shards only)."""
+    import duckdb
+
+    from importers.analysis import compact
+
+    compact.compact(base)
+    shards = compact.parquet_source_sql(base)
+    con = duckdb.connect()
+    con.execute("SET memory_limit = '2GB'")
+    con.execute(f"SET temp_directory = '{out}.duckdb.tmp'")
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {shards}").fetchall()]
+    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {shards}").fetchall()}
+    base_rows = con.execute(f"SELECT count(*) FROM {shards}").fetchone()[0]
+    lo, hi = con.execute(f"SELECT min(created), max(created) FROM {shards}").fetchone()
+    span = hi - lo + 60.0
+    copies = -(-events // base_rows)
+
+    def q(name: str) -> str:
+        return '"' + name.replace('"', '""') + '"'
+
+    shift = f"((k // {hosts}) * {span} + (k % {hosts}) * 0.01)"
+    host = f"'node' || lpad(CAST(k % {hosts} AS VARCHAR), 4, '0')"
+    replace = []
+    for c in cols:
+        t = types[c]
+        if (c == "created" or c.endswith("_time")) and t in ("DOUBLE", "BIGINT", "INTEGER"):
+            replace.append(f"{q(c)} + {shift} AS {q(c)}")
+        elif c in _STRING_IDS and t == "VARCHAR":
+            replace.append(f"{q(c)} || '-r' || k AS {q(c)}")
+        elif c in ("linux.pid", "linux.ppid") and t in ("BIGINT", "INTEGER"):
+            replace.append(f"{q(c)} + k * {_PID_STRIDE} AS {q(c)}")
+        elif c == "linux.hostname":
+            replace.append(f"CASE WHEN {q(c)} IS NULL THEN NULL ELSE {host} END AS {q(c)}")
+    select = (f"SELECT * EXCLUDE (k) REPLACE ({', '.join(replace)}), "
+              f"regexp_replace(coalesce(\"ev.source\", 'pool'), '[^A-Za-z0-9_-]', '_', 'g') "
+              f"AS source, {host} AS host FROM "
+              f"(SELECT b.*, r.range AS k FROM range({copies}) r, {shards} b) LIMIT {events}")
+    target = out / compact.DIR_NAME
+    if target.exists():
+        shutil.rmtree(target)
+    compact.write_shards(con, select, target)
+    rows = con.execute(f"SELECT count(*) FROM {compact.parquet_source_sql(out)}").fetchone()[0]
+    manifest = {"version": compact.FORMAT_VERSION, "created": time.time(), "rows": rows,
+                "files": compact.snapshot(out), "partitions": list(compact.PARTITIONS),
+                "replicated_from": str(base), "replicas": copies}
+    import orjson
+
+    (target / compact.MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
+    shutil.rmtree(f"{out}.duckdb.tmp", ignore_errors=True)
+    return {"events": rows, "replicas": copies}
+
+
+def make_pool(out: Path, events: int, as_json: bool, hosts: int = HOSTS) -> dict[str, Any]:
+    """Replicate the fixtures' pool to ``events`` events (see the module docstring)."""
+    with tempfile.TemporaryDirectory(prefix="ev-scale-base-") as tmp:
+        base = base_pool(Path(tmp))
+        t0 = time.monotonic()
+        if as_json:
+            made = replicate_json(base, out, events, hosts)
+        else:
+            out.mkdir(parents=True, exist_ok=True)
+            made = replicate_parquet(base, out, events, hosts)
+        made["seconds"] = time.monotonic() - t0
+    return made
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="what", required=True)
+    p = sub.add_parser("logs", help="10^4 log files of a simulated 1,000-node run")
+    p.add_argument("out", type=Path)
+    p.add_argument("--nodes", type=int, default=1000)
+    p = sub.add_parser("pool", help="a pool of N events (Parquet shards, or --json)")
+    p.add_argument("out", type=Path)
+    p.add_argument("--events", type=float, default=1e8)
+    p.add_argument("--json", action="store_true", help="JSON lines instead of Parquet")
+    p.add_argument("--hosts", type=int, default=HOSTS, help="replicas side by side, one per host")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("PYTHONPATH", str(ROOT))
+    if args.what == "logs":
+        made = make_logs(args.out, args.nodes)
+    else:
+        made = make_pool(args.out, int(args.events), args.json, args.hosts)
+    print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
+                   for k, v in made.items()))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
