@@ -228,6 +228,20 @@ def test_parsl_only_per_task_phases_add_up_to_each_tasks_life(local_pool) -> Non
     assert "failed" in set(tasks["final_state"])
 
 
+def test_parsl_only_from_parsl_log_alone(tmp_path, local_pool) -> None:
+    # no monitoring DB: the task states come from parsl.log's "Task N changing state" lines
+    # and "running" from the htex workers' logs; the answer is the DB's within 0.1 s
+    import_paths([FIXTURES / "parsl" / "2026.10.26" / "runinfo" / "000"], tmp_path, tz="UTC")
+    b = breakdown(str(tmp_path))
+    _adds_up(b)
+    assert b.counts == {"tasks": 8}
+    assert any("from parsl.log" in n for n in b.notes)
+    db = breakdown(local_pool, run=b.run)
+    assert b.wall_s == pytest.approx(db.wall_s, abs=0.1)
+    for phase in ("running", "waiting_for_worker", "shutdown"):
+        assert b.seconds(phase) == pytest.approx(db.seconds(phase), abs=0.1), phase
+
+
 def test_two_runs_default_to_the_latest_and_say_so(local_pool) -> None:
     found = [r["run"] for r in runs(local_pool)]
     assert len(found) == 2

@@ -662,6 +662,30 @@ def _parsl_layer_marks(pool: Any, c: _Cols, run_id: str, block: str | None,
 
 # --------------------------------------------------------------------------- Parsl only
 
+def _worker_states(c: _Cols, run_id: str) -> str:
+    """Without monitoring, the DFK never logs "running": take it from the htex worker logs
+    (``worker_task_received`` .. ``worker_task_finished``), joined to the task by its
+    ``task_launched`` line's executor task id. SQL rows to UNION into the state stream."""
+    ev_, rid, x = c("ev.event"), c("parsl.run_id"), c("parsl.executor_task_id", "BIGINT")
+    exe = c("parsl.executor")
+    return f"""
+        UNION ALL
+        SELECT l.task, u.state, u.t FROM (
+            SELECT DISTINCT {c('parsl.task_id', 'BIGINT')} AS task, {x} AS x, {exe} AS exe
+            FROM events WHERE {ev_} = 'task_launched' AND {rid} = {lit(run_id)}) l
+        JOIN (
+            SELECT {x} AS x, {exe} AS exe,
+                   min(created) FILTER (WHERE {ev_} = 'worker_task_received') AS r0,
+                   min(created) FILTER (WHERE {ev_} IN ('worker_task_finished',
+                                                        'worker_task_completed')) AS r1
+            FROM events WHERE {rid} = {lit(run_id)} AND {ev_} IN (
+                'worker_task_received', 'worker_task_finished', 'worker_task_completed')
+            GROUP BY ALL) w
+          ON w.x = l.x AND (w.exe = l.exe OR w.exe IS NULL OR l.exe IS NULL)
+        CROSS JOIN LATERAL (VALUES ('running', w.r0), ('running_ended', w.r1)) AS u(state, t)
+        WHERE u.t IS NOT NULL"""
+
+
 def _parsl(pool: Any, chosen: dict[str, Any]) -> Breakdown:
     c = _Cols(pool)
     run_id = chosen["run"]
@@ -672,8 +696,11 @@ def _parsl(pool: Any, chosen: dict[str, Any]) -> Breakdown:
     has_db = _one(pool, f"""SELECT count(*) FROM events WHERE {ev_} = 'task_status'
                             AND {rid} = {lit(run_id)}""")[0]
     if not has_db:
-        src, state = "task_state", c("parsl.task_state")
-        notes.append("task states from parsl.log (no monitoring DB in the pool)")
+        # parsl.log's "Task N changing state"; older pools name the state parsl.task_state
+        src = "task_state"
+        state = f"coalesce({c('parsl.task_status_name')}, {c('parsl.task_state')})"
+        notes.append("task states from parsl.log (no monitoring DB in the pool); running "
+                     "from the htex workers' logs (task received .. result sent)")
     mapping = " ".join(f"WHEN {lit(k)} THEN {lit(v)}" for k, v in TASK_STATE_PHASE.items())
     # One interval per task state held: from that state to the task's next state.
     pool.sql(f"""
@@ -681,7 +708,8 @@ def _parsl(pool: Any, chosen: dict[str, Any]) -> Breakdown:
         WITH st AS (
             SELECT DISTINCT {c('parsl.task_id', 'BIGINT')} AS task, {state} AS state, created
             FROM events WHERE {ev_} = {lit(src)} AND {rid} = {lit(run_id)}
-              AND created IS NOT NULL)
+              AND created IS NOT NULL
+            {_worker_states(c, run_id) if not has_db else ""})
         SELECT task, state, created AS s,
                lead(created) OVER (PARTITION BY task ORDER BY created) AS e,
                CASE state {mapping} ELSE NULL END AS label
