@@ -335,23 +335,36 @@ def runs(pool: Any) -> list[dict[str, Any]]:
     """Every run :func:`breakdown` can answer for: Academy clients, then Parsl runs (those
     whose DFK launched an Academy client's agents say ``agent_launcher``; they are
     broken down as Parsl runs only when asked, ``kind="parsl"``). Each: kind, run, start, end.
+
+    Three grouped scans of the pool, whatever the number of runs.
     """
     pool = _as_pool(pool)
     c = _Cols(pool)
     found: list[dict[str, Any]] = []
     academy_parsl: set[str] = set()
     if "academy.action_state" in c:
-        for client, pid, s, e in _rows(pool, f"""
-                SELECT {c('academy.src')}, any_value({c('process', 'BIGINT')}),
-                       min(created), max(created)
-                FROM events WHERE {c('academy.action_state')} = 'sending'
-                GROUP BY 1 ORDER BY 3"""):
+        clients = _rows(pool, f"""
+            SELECT {c('academy.src')}, any_value({c('process', 'BIGINT')}),
+                   min(created), max(created)
+            FROM events WHERE {c('academy.action_state')} = 'sending'
+            GROUP BY 1 ORDER BY 3""")
+        by_pid: dict[int, list[tuple]] = {}
+        if clients and "parsl.run_id" in c and "linux.pid" in c:
+            pids = ", ".join(str(int(p)) for _, p, _, _ in clients if p is not None) or "NULL"
+            for pid, run, s, e in _rows(pool, f"""
+                    SELECT {c('linux.pid', 'BIGINT')} AS pid, {c('parsl.run_id')},
+                           min(created), max(created) FROM events
+                    WHERE {c('parsl.run_id')} IS NOT NULL
+                      AND {c('linux.pid', 'BIGINT')} IN ({pids})
+                    GROUP BY 1, 2"""):
+                by_pid.setdefault(pid, []).append((run, s, e))
+        for client, pid, s, e in clients:
             found.append({"kind": "academy", "run": client, "client_pid": pid,
                           "start": s, "end": e})
-            r = _client_parsl_run(pool, c, pid, s, e)
-            if r:
-                academy_parsl.add(r[0])
-                found[-1]["parsl_run"] = r[0]
+            over = [r for r in by_pid.get(pid, []) if r[1] <= e and r[2] >= s]
+            if over:
+                academy_parsl.add(over[0][0])
+                found[-1]["parsl_run"] = over[0][0]
     if "parsl.run_id" in c:
         for run, s, e in _rows(pool, f"""
                 SELECT {c('parsl.run_id')}, min(created), max(created) FROM events
