@@ -36,7 +36,9 @@ BENCH_DIR = Path(__file__).resolve().parent / "benches"
 
 
 def load_benches() -> tuple[dict, dict, dict]:
-    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES) entries."""
+    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES) entries, and
+    may add RUNNERS: benches with a shape of their own (``run(sizes, repeat, workdir)``),
+    run only when named."""
     benches: dict = {}
     peers: dict = {}
     sizes: dict = {}
@@ -48,7 +50,11 @@ def load_benches() -> tuple[dict, dict, dict]:
         benches.update(module.BENCHES)
         peers.update(getattr(module, "PEERS", {}))
         sizes.update(getattr(module, "SIZES", {}))
+        RUNNERS.update(getattr(module, "RUNNERS", {}))
     return benches, peers, sizes
+
+
+RUNNERS: dict = {}
 
 
 BENCHES, PEERS, SIZES = load_benches()
@@ -120,7 +126,8 @@ def main() -> None:
         child(*sys.argv[2:6])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("benches", nargs="*", default=list(BENCHES), choices=list(BENCHES))
+    parser.add_argument("benches", nargs="*", default=list(BENCHES),
+                        choices=list(BENCHES) + list(RUNNERS))
     parser.add_argument("--sizes", default=None,
                         help="comma-separated input sizes in units (rows, lines); default: "
                         "each bench's SIZES, else 1e5,1e6")
@@ -136,6 +143,9 @@ def main() -> None:
     results = []
     try:
         for bench in args.benches:
+            if bench in RUNNERS:
+                results += RUNNERS[bench](given, args.repeat, workdir)
+                continue
             sizes = given or [int(n) for n in SIZES.get(bench, (1e5, 1e6))]
             results += run(bench, sizes, args.repeat, workdir)
     finally:
