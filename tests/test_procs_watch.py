@@ -376,12 +376,12 @@ class _Calls:
         self.calls.append(("lost", *a))
 
 
-def _datagram(event: bytes, seq: int) -> bytes:
+def _datagram(event: bytes, seq: int, ack: int = 0) -> bytes:
     """Wrap one captured proc_event in the nlmsghdr + cn_msg the kernel puts around it.
 
     The two headers are built here (the probe kept only the proc_event bytes).
     """
-    cn = netlink.CN_MSG.pack(1, 1, seq, 0, len(event), 0)
+    cn = netlink.CN_MSG.pack(1, 1, seq, ack, len(event), 0)
     body = cn + event
     return netlink.NLMSGHDR.pack(16 + len(body), netlink.NLMSG_DONE, 0, 0, 0) + body
 
@@ -430,6 +430,64 @@ def test_netlink_sequence_gap_is_counted_as_lost_events() -> None:
     calls = _Calls()
     backend.drain(calls)
     assert calls.calls[-1] == ("lost", 3, "proc connector sequence gap on cpu 0")
+
+
+def test_acks_of_other_subscribers_advance_the_sequence_and_are_not_events() -> None:
+    """The kernel numbers the ACK of anyone's PROC_CN_MCAST_LISTEN/IGNORE in the same per-CPU
+    sequence as events (cn_proc.c send_msg). The captured ACK (err=0, cpu 0) comes between
+    the captured fork and exec, as when a second watcher subscribes, then another as it
+    unsubscribes: no event is lost, and neither ACK is an event."""
+    events = _captured_events()
+    ack, fork, exec_, exit_ = events[0], events[1], events[2], events[3]
+    assert netlink.PROC_EV.unpack_from(ack)[0] == netlink.PROC_EVENT_NONE
+    backend = netlink.NetlinkBackend()
+    backend.sock = _FakeSocket([_datagram(fork, 10), _datagram(ack, 11, ack=1),
+                                _datagram(exec_, 12), _datagram(ack, 13, ack=1),
+                                _datagram(exit_, 14)])
+    calls = _Calls()
+    assert backend.drain(calls) == 3
+    assert [c[0] for c in calls.calls] == ["fork", "exec", "exit"]
+    assert backend.acks_seen == 2
+    # and a real gap after an ACK is still counted exactly
+    backend.sock = _FakeSocket([_datagram(ack, 15, ack=1), _datagram(fork, 18)])
+    backend.drain(calls)
+    assert calls.calls[-1] == ("lost", 2, "proc connector sequence gap on cpu 0")
+
+
+def _root_or_skip() -> None:
+    if os.geteuid() != 0:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI runs as root: the live watcher tests must not skip there")
+        pytest.skip("the proc connector needs root")
+
+
+def test_two_watchers_at_once_do_not_see_each_other_as_lost_events(tmp_path: Path) -> None:
+    """The documented Slurm set-up: a node-wide watcher, and per-job watchers coming and
+    going. Each (un)subscription is an ACK multicast to every listener."""
+    _root_or_skip()
+    first = subprocess.Popen(
+        [sys.executable, "-m", "importers", "watch-procs", "--backend", "netlink", "--pool",
+         str(tmp_path / "a"), "--", "bash", "-c",
+         "for i in $(seq 30); do /bin/true; sleep 0.1; done"],
+        stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    time.sleep(0.8)
+    for i in range(3):
+        second = _watch(tmp_path / f"b{i}", "--backend", "netlink", "--", "/bin/true")
+        assert second.returncode == 0, second.stderr
+        assert "EventsLost" not in second.stderr
+    _out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    assert "EventsLost" not in err
+    lost = [r for r in pool.read(tmp_path / "a") if r.get("ev.event") == "events_lost"]
+    assert lost == []
+
+
+@pytest.mark.parametrize("script,code", [("exit 3", 3), ("kill -9 $$", 137), ("true", 0)])
+def test_the_commands_exit_status_is_passed_through(tmp_path: Path, script: str,
+                                                    code: int) -> None:
+    _root_or_skip()
+    proc = _watch(tmp_path, "--backend", "netlink", "-q", "--", "bash", "-c", script)
+    assert proc.returncode == code, proc.stderr
 
 
 def test_lost_events_become_a_record_and_a_counted_problem() -> None:

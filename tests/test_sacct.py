@@ -360,7 +360,25 @@ def test_command_is_an_argument_list_with_epoch_times_and_free_text_last() -> No
     fields = argv[3].removeprefix("--format=").split(",")
     assert fields[-4:] == ["WorkDir", "JobName", "Comment", "SubmitLine"]
     assert "--jobs=34,37_3" in argv and "--allusers" in argv
-    assert COMMAND_FAILED  # the problem name used for partial failures exists
+
+
+def test_sacct_failing_after_rows_keeps_them_and_counts_the_failure(tmp_path) -> None:
+    """sacct losing slurmdbd mid-output: the rows it printed are kept, the failure is a
+    counted CommandFailed (exit 1), not an error that throws them away. The stand-in sacct
+    prints the real fixture in the live delimiter, then fails as sacct does."""
+    fake = tmp_path / "sacct"
+    fake.write_text("#!/bin/sh\n"
+                    f"tr '|' '\\037' < {FIXTURES / 'slurm' / 'sacct_P_local.txt'}\n"
+                    "echo 'sacct: error: slurmdbd: connection lost' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    report = ImportReport()
+    records = list(sacct.run(jobs=["33"], sacct=str(fake), report=report))
+    saved = list(sacct.read_file(FIXTURES / "slurm" / "sacct_P_local.txt", tz="UTC"))
+    assert len(records) == len(saved) > 0
+    assert report.problems[COMMAND_FAILED] == 1 and report.partial
+    assert report.details[COMMAND_FAILED] == [
+        f"sacct failed: {fake} --parsable2 --jobs=33 (exit status 1: sacct: error: slurmdbd: "
+        "connection lost)"]
 
 
 # ---------------------------------------------------------------------------------------

@@ -116,7 +116,10 @@ def container_units(files: Iterable[str | os.PathLike], roots: Iterable[str | os
     units: dict[str, Unit] = {}
     for f in files:
         key = unit_key(f)
-        container = container_of(Path(key))
+        # where the file *is* (its directory resolved, not a link's target): a link inside
+        # a run dir belongs to that run, dangling or not
+        placed = Path(real_path(os.path.dirname(os.path.abspath(f)) or ".")) / Path(f).name
+        container = container_of(placed)
         if container is not None:
             ckey = str(container)
             if any(_within(ckey, root) for root in real_roots):

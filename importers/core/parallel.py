@@ -30,7 +30,9 @@ import orjson
 from .pool import FULL_ERRNOS, PoolWriter, _fallback, lock_temp
 from .report import ImportReport
 
-SPLIT_MIN_BYTES = 32 << 20     # smaller files are not worth a process
+# Smaller files are not worth a process. $EV_SPLIT_MIN_BYTES lowers it, for tests and
+# benches that need the parallel path on small real inputs (read once, at import).
+SPLIT_MIN_BYTES = int(os.environ.get("EV_SPLIT_MIN_BYTES") or 32 << 20)
 
 
 @dataclass(frozen=True)

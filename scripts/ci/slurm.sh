@@ -5,9 +5,10 @@
 # (default /tmp/ev-slurm-ci), which the live tests read.
 #
 # Idempotent: a running lab is reused, and a workload whose jobs are all final in sacct is
-# not submitted again. Never fails CI: if the lab cannot start (no root, no apt, a daemon
-# that will not come up), it says why in $EV_SLURM_CI/unavailable.txt and exits 0; the live
-# tests then skip with that reason.
+# not submitted again. If the lab cannot start (no root, no apt, a daemon that will not come
+# up), it says why in $EV_SLURM_CI/unavailable.txt. Under CI=true that FAILS the run (exit 1):
+# CI must test Slurm, never skip it silently. Elsewhere (a laptop) it exits 0 and the live
+# tests skip with that reason.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -16,7 +17,15 @@ GT=$OUT/ground_truth.tsv
 mkdir -p "$OUT"
 rm -f "$OUT/unavailable.txt"
 log() { printf '[ci slurm %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-unavailable() { log "live Slurm tests will skip: $*"; echo "$*" > "$OUT/unavailable.txt"; exit 0; }
+unavailable() {
+    echo "$*" > "$OUT/unavailable.txt"
+    if [[ ${CI:-} == true ]]; then
+        log "FAILED under CI=true: $*"
+        exit 1
+    fi
+    log "live Slurm tests will skip: $*"
+    exit 0
+}
 
 [[ $(id -u) == 0 ]] || unavailable "not root: the Slurm lab needs root to install and start"
 command -v apt-get >/dev/null || unavailable "no apt-get: the lab script is for Debian"

@@ -10,6 +10,7 @@ from urllib.request import pathname2url
 import sqlalchemy as sa
 
 from ...core.errors import InputLocked, UnusableInput
+from ...core.inputs import check_path, open_regular
 from .tables import FORMATS_BY_TABLE
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -26,10 +27,12 @@ def resolve_db_path(path: str | os.PathLike) -> Path:
                 "give the DB file itself, or a runinfo/ directory that holds monitoring.db",
             )
         p = candidate
+    if os.path.lexists(p):
+        check_path(p, allow_dir=False)   # a FIFO, a dangling link, a loop: one line
     if not p.exists():
         raise UnusableInput("no such file", str(p), "check the path to monitoring.db")
     try:
-        with open(p, "rb") as fh:
+        with open_regular(p) as fh:
             head = fh.read(len(SQLITE_MAGIC))
     except OSError as exc:
         raise UnusableInput(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.errors import UnusableInput
+from ...core.inputs import check_path
 from ...core.report import ImportReport
 from ...core.timezones import resolve_zone
 from .keys import BLOCK_ID, EXECUTOR, MANAGER_ID, RUN_DIR, RUN_ID, WORKER_ID
@@ -125,7 +126,10 @@ def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path
                 if child.is_file() or child.is_symlink():
                     (logs if is_log_file(child) else others).append(child)
         elif p.exists():
+            check_path(p)   # a FIFO or device: one line, never a hang
             logs.append(p)
+        elif os.path.lexists(p):
+            check_path(p)   # a dangling link or a loop: one line naming it
         else:
             raise UnusableInput("no such file or directory", str(p),
                                 "give a runinfo/ dir, a run dir such as runinfo/000, or log files")

@@ -22,6 +22,7 @@ CN_VAL_PROC = 1
 NLMSG_ERROR, NLMSG_DONE = 2, 3
 PROC_CN_MCAST_LISTEN, PROC_CN_MCAST_IGNORE = 1, 2
 PROC_EVENT_NONE, PROC_EVENT_FORK, PROC_EVENT_EXEC = 0x0, 0x1, 0x2
+CPU_NONE = 0xFFFFFFFF      # proc_event.cpu of ACKs sent outside the sequence (old kernels)
 PROC_EVENT_EXIT = 0x80000000
 NLMSGHDR = struct.Struct("=IHHII")      # len, type, flags, seq, pid
 CN_MSG = struct.Struct("=IIIIHH")       # idx, val, seq, ack, len, flags
@@ -46,6 +47,10 @@ class NetlinkBackend:
         self.seq: dict[int, int] = {}
         self.buf = bytearray(1 << 16)
         self.lost_pending: list[tuple[int | None, str]] = []
+        # our LISTEN carries this in cn_msg.ack; the kernel answers with nonce + 1, which
+        # tells our ACK from another watcher's (their ACKs reach every listener too)
+        self.nonce = (os.getpid() << 8 | 0x5A) & 0x7FFFFFFF
+        self.acks_seen = 0         # acknowledgements of anyone's (un)subscription
 
     def open(self) -> None:
         """Subscribe, and wait for the kernel's ACK: after it, no event is missed."""
@@ -62,7 +67,7 @@ class NetlinkBackend:
             except OSError:
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
             sock.bind((0, CN_IDX_PROC))
-            self._control(sock, PROC_CN_MCAST_LISTEN)
+            self._control(sock, PROC_CN_MCAST_LISTEN, self.nonce)
         except PermissionError:
             sock.close()
             raise NotPermitted(
@@ -75,32 +80,47 @@ class NetlinkBackend:
                                 f"netlink: {exc.strerror}", "use --backend bcc") from None
         deadline = time.monotonic() + ACK_TIMEOUT
         acked = False
+        other_acks = 0
         self.sock = sock
         while not acked:
             left = deadline - time.monotonic()
             if left <= 0 or not select.select([sock], [], [], left)[0]:
+                if other_acks:   # a kernel that answers without echoing our ack field
+                    break
                 self.close()
                 raise UnusableInput(
                     "the proc connector did not answer", "no ACK to PROC_CN_MCAST_LISTEN",
                     "this kernel probably lacks CONFIG_PROC_EVENTS; try --backend bcc")
             n = sock.recv_into(self.buf)
-            for what, _cpu, _ts, payload in self._messages(memoryview(self.buf)[:n]):
-                if what == PROC_EVENT_NONE:
-                    err = EV_NONE.unpack_from(payload)[0] if len(payload) >= 4 else 0
-                    if err:
-                        self.close()
-                        raise UnusableInput("the proc connector refused the subscription",
-                                            os.strerror(err), "run as root")
-                    acked = True
+            for what, _cpu, _ts, payload, ack in self._messages(memoryview(self.buf)[:n]):
+                if what != PROC_EVENT_NONE:
+                    continue
+                if ack != self.nonce + 1:
+                    other_acks += 1     # another watcher (un)subscribing meanwhile
+                    continue
+                err = EV_NONE.unpack_from(payload)[0] if len(payload) >= 4 else 0
+                if err:
+                    self.close()
+                    raise UnusableInput("the proc connector refused the subscription",
+                                        os.strerror(err), "run as root")
+                acked = True
         sock.setblocking(False)
 
     @staticmethod
-    def _control(sock: socket.socket, op: int) -> None:
+    def _control(sock: socket.socket, op: int, nonce: int = 0) -> None:
         payload = struct.pack("=I", op)
-        body = CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, 0, 0, len(payload), 0) + payload
+        body = CN_MSG.pack(CN_IDX_PROC, CN_VAL_PROC, 0, nonce, len(payload), 0) + payload
         sock.send(NLMSGHDR.pack(NLMSGHDR.size + len(body), NLMSG_DONE, 0, 0, 0) + body)
 
     def _messages(self, data: memoryview):
+        """(what, cpu, timestamp, payload, cn_msg.ack) of each proc connector message.
+
+        The kernel numbers *every* message it multicasts in one per-CPU sequence, the
+        acknowledgements of anyone's PROC_CN_MCAST_LISTEN/IGNORE included (cn_proc.c
+        send_msg). So an ACK advances the sequence like an event (else another watcher
+        subscribing would look like a lost event), but is not an event. Old kernels sent
+        ACKs outside the sequence, with cpu -1: those are not counted.
+        """
         off = 0
         size = len(data)
         while off + HEADER_BYTES <= size:
@@ -112,13 +132,15 @@ class NetlinkBackend:
                 body = off + NLMSGHDR.size + CN_MSG.size
                 if (idx, val) == (CN_IDX_PROC, CN_VAL_PROC) and dlen >= PROC_EV.size:
                     what, cpu, ts = PROC_EV.unpack_from(data, body)
-                    if what != PROC_EVENT_NONE:
+                    if what == PROC_EVENT_NONE:
+                        self.acks_seen += 1
+                    if cpu != CPU_NONE:
                         last = self.seq.get(cpu)
                         if last is not None and seq > last + 1:
                             self.lost_pending.append(
                                 (seq - last - 1, f"proc connector sequence gap on cpu {cpu}"))
                         self.seq[cpu] = seq
-                    yield what, cpu, ts, data[body + PROC_EV.size: body + dlen]
+                    yield what, cpu, ts, data[body + PROC_EV.size: body + dlen], _ack
             off += (nl_len + 3) & ~3
 
     def fileno(self) -> int:
@@ -143,7 +165,9 @@ class NetlinkBackend:
                     self.lost_pending.append((None, "netlink ENOBUFS (socket buffer full)"))
                     continue
                 raise
-            for what, cpu, ts, payload in self._messages(view[:n]):
+            for what, cpu, ts, payload, _ack in self._messages(view[:n]):
+                if what == PROC_EVENT_NONE:
+                    continue   # an ACK of someone's (un)subscription: in sequence, no event
                 count += 1
                 if what == PROC_EVENT_FORK:
                     ppid_t, ppid, cpid_t, cpid = EV_FORK.unpack_from(payload)

@@ -45,6 +45,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ...core.errors import EXIT_OK, EXIT_PARTIAL, NotPermitted, UnusableInput
+from ...core.identity import host_name
 from ...core.pool import PoolAppender, pool_dir
 from ...core.report import ImportReport
 from ...core.source import Source
@@ -82,7 +83,7 @@ def open_backend(choice: str, say: Callable[[str], None]):
 
 def _ident(node: Node) -> str:
     blob = f"{node.hostname}|{node.boot_id}|{time.time_ns()}|{os.getpid()}".encode()
-    return f"{node.hostname}-{hashlib.sha256(blob).hexdigest()[:12]}"
+    return f"{host_name()}-{hashlib.sha256(blob).hexdigest()[:12]}"  # as every pool file
 
 
 def watch(opts: Options, pool: str | None, quiet: bool = False,
@@ -179,11 +180,24 @@ def watch(opts: Options, pool: str | None, quiet: bool = False,
     if stop["signal"] is not None:
         report.assume("stopped by", signal.Signals(stop["signal"]).name)
     partial = bool(out.unparsed) or report.partial
-    if not quiet or partial:
+    forwarded = stop["signal"] is not None and command_status == -stop["signal"]
+    code = exit_code(None if forwarded else command_status, partial)
+    if not quiet or partial or code not in (EXIT_OK, EXIT_PARTIAL):
         parts = [f"{SOURCE_NAME}: {out.count} events ({out.unparsed} unparsed) from "
                  f"{backend.name} on {node.hostname} -> {out.final}",
                  *report.summary_parts()]
         say("; ".join(parts))
+    return code
+
+
+def exit_code(command_status: int | None, partial: bool) -> int:
+    """The watcher's exit code: with ``-- CMD``, the command's own when it failed (128 + N
+    when signal N killed it, as a shell says), so a job script or Slurm prolog sees its
+    workload's result; else 1 when events were lost (partial), 0 when all is well. A
+    command that died of the SIGINT/SIGTERM the watcher forwarded to it was stopped on
+    purpose (the caller passes None then)."""
+    if command_status:
+        return command_status if command_status > 0 else 128 - command_status
     return EXIT_PARTIAL if partial else EXIT_OK
 
 

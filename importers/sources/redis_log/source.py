@@ -13,6 +13,7 @@ from typing import Any
 
 from ...core.errors import UnusableInput
 from ...core.identity import file_units
+from ...core.inputs import check_path
 from ...core.lineformat import LocalTimes
 from ...core.parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
 from ...core.pool import PoolWriter
@@ -55,6 +56,8 @@ def check_inputs(paths: Iterable[str | os.PathLike],
 
 
 def _check_input(path: Path) -> Path:
+    if os.path.lexists(path):
+        check_path(path, allow_dir=True)   # a FIFO, a dangling link, a loop: one line
     if not path.exists():
         raise UnusableInput("no such file", str(path), "check the path to the redis log")
     if not path.is_file():
