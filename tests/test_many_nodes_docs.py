@@ -33,8 +33,7 @@ def _scratch(tmp_path: Path) -> dict[str, str]:
     (tmp_path / "fixtures").symlink_to(FIXTURES)
     bindir = Path(sys.executable).parent
     return {**os.environ, "HOME": str(tmp_path), "USER": "evdoc",
-            "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}",
-            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+            "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
 
 
 def _parsl() -> None:
