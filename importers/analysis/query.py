@@ -150,6 +150,9 @@ def open_pool(pool: str | os.PathLike | None = None, *, memory_limit: str | None
               threads: int | None = None, parquet: bool | None = None) -> Pool:
     """Open a pool (a dir of ``*.jsonlog``, nested dirs too; None -> ``$EV_POOL`` or
     ``./evpool``) for questions. Reads nothing but the key discovery, cached per file.
+    When ``ev-import compact`` made a Parquet copy and no pool file changed since, the views
+    read its shards instead (``parquet=None``); ``parquet=False`` always reads the JSON
+    files, ``parquet=True`` insists on the copy (PoolError when it is missing or stale).
 
     Example::
 
