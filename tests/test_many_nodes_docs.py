@@ -87,3 +87,23 @@ def test_the_parsl_example_imports_on_a_real_htex_executor(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert "parsl-logs: " in done.stdout and "apps on parsl:ev" in done.stdout
     assert len(list((tmp_path / "evpool").glob("*.jsonlog"))) == 3   # 2 run dirs + the DB
+
+
+def test_compact_and_the_dask_example_run_as_written(tmp_path) -> None:
+    try:
+        import dask  # noqa: F401
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail("dask is not installed; CI installs '.[dask]'")
+        pytest.skip("dask is not installed (pip install '.[dask]')")
+    env = _scratch(tmp_path)
+    run = FIXTURES / "parsl" / "2026.10.26" / "runinfo"
+    for command in (f"ev-import auto {run} --pool evpool -q",
+                    *[c for c in INDENTED if c.startswith("ev-import compact")]):
+        done = subprocess.run(command, shell=True, env=env, cwd=tmp_path, capture_output=True,
+                              text=True, check=False)
+        assert done.returncode == 0, done.stderr
+    done = subprocess.run([sys.executable, "-c", _block("python", "dask.dataframe")], env=env,
+                          cwd=tmp_path, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "parsl-db" in done.stdout and "parsl-logs" in done.stdout
