@@ -9,6 +9,7 @@ import sys
 from .. import auto
 from ..core.errors import EXIT_OK, EXIT_PARTIAL
 from ..core.pool import pool_dir
+from ..core.terminal import printable
 
 
 def cmd_auto(args: argparse.Namespace) -> int:
@@ -39,7 +40,7 @@ def cmd_auto(args: argparse.Namespace) -> int:
                                progress=sys.stderr.isatty() and not args.quiet)
     if not args.quiet or result.partial:
         for line in result.summary_lines():
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
     return EXIT_PARTIAL if result.partial else EXIT_OK
 
 
@@ -53,7 +54,7 @@ def _follow(args: argparse.Namespace) -> int:
 
     def notice(text: str) -> None:
         if not args.quiet:
-            print(f"auto --follow: {text}", file=sys.stderr, flush=True)
+            print(f"auto --follow: {printable(text)}", file=sys.stderr, flush=True)
 
     try:
         result = follow_paths(args.paths, pool_dir(args.pool), tz=args.tz,
@@ -64,7 +65,7 @@ def _follow(args: argparse.Namespace) -> int:
         return EXIT_OK
     if not args.quiet or result.partial:
         for line in result.summary_lines():
-            print(line, file=sys.stderr)
+            print(printable(line), file=sys.stderr)
     return EXIT_PARTIAL if result.partial else EXIT_OK
 
 

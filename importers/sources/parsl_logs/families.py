@@ -25,8 +25,10 @@ from .keys import (
     EXECUTOR_TASK_ID,
     JOB_ID,
     MANAGER_ID,
+    PREV_TASK_STATUS,
     RUN_ID,
     TASK_ID,
+    TASK_STATUS,
     TRY_ID,
     WORKER_ID,
 )
@@ -192,16 +194,16 @@ FAMILIES: tuple[Family, ...] = (
                         {"task_id": "6", "state_from": "launched", "state": "fail_retryable"}),
                  Sample("Task 0 initializing state to pending",
                         {"task_id": "0", "state": "pending"}))),
-        keys={"task_id": (TASK_ID, int), "state_from": ("parsl.task_state_from", _S),
-              "state": ("parsl.task_state", _S)}),
+        keys={"task_id": (TASK_ID, int), "state_from": (PREV_TASK_STATUS, _S),
+              "state": (TASK_STATUS, _S)}),
     # 1.x to 2024: the final state change, with the state it left
     Family("task_state", "Task", Variant(
         "task_state_completed",
         r"Task\ (?P<task_id>\d+)\ completed\ \((?P<state_from>\w+)\ ->\ (?P<state>\w+)\)",
         samples=(Sample("Task 0 completed (launched -> exec_done)",
                         {"task_id": "0", "state_from": "launched", "state": "exec_done"}),)),
-        keys={"task_id": (TASK_ID, int), "state_from": ("parsl.task_state_from", _S),
-              "state": ("parsl.task_state", _S)}),
+        keys={"task_id": (TASK_ID, int), "state_from": (PREV_TASK_STATUS, _S),
+              "state": (TASK_STATUS, _S)}),
     Family("try_failed", "Task", Variant(
         "try_failed_1x", r"Task\ (?P<task_id>\d+)\ try\ (?P<try_id>\d+)\ failed$",
         samples=(Sample("Task 6 try 0 failed", {"task_id": "6", "try_id": "0"}),)),
