@@ -12,6 +12,8 @@ Benches live in scripts/benches/<name>.py, one module per importer, each definin
 ``BENCHES = {name: (build(units, workdir) -> input path, count(input) -> units,
 {measurement: run(input, out)})}`` with a ``floor`` measurement and ``ours``, and
 ``PEERS = {name: peer measurement}``. scripts/benches/_floors.py has the shared floors.
+A module may also define ``REPORTS = {name: report(sizes, repeat, workdir) -> [lines]}``
+for figures that are not rates (e.g. a latency), printed as they are.
 """
 
 from __future__ import annotations
@@ -36,9 +38,9 @@ BENCH_DIR = Path(__file__).resolve().parent / "benches"
 
 
 def load_benches() -> tuple[dict, dict, dict]:
-    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES) entries, and
-    may add RUNNERS: benches with a shape of their own (``run(sizes, repeat, workdir)``),
-    run only when named."""
+    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES, REPORTS), and
+    may add RUNNERS: benches with a shape of their own (``run(sizes, repeat, workdir)`` ->
+    result rows, printing as they go), run only when named."""
     benches: dict = {}
     peers: dict = {}
     sizes: dict = {}
@@ -50,10 +52,12 @@ def load_benches() -> tuple[dict, dict, dict]:
         benches.update(module.BENCHES)
         peers.update(getattr(module, "PEERS", {}))
         sizes.update(getattr(module, "SIZES", {}))
+        REPORTS.update(getattr(module, "REPORTS", {}))
         RUNNERS.update(getattr(module, "RUNNERS", {}))
     return benches, peers, sizes
 
 
+REPORTS: dict = {}
 RUNNERS: dict = {}
 
 
@@ -127,7 +131,7 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benches", nargs="*", default=list(BENCHES),
-                        choices=list(BENCHES) + list(RUNNERS))
+                        choices=[*BENCHES, *REPORTS, *RUNNERS])
     parser.add_argument("--sizes", default=None,
                         help="comma-separated input sizes in units (rows, lines); default: "
                         "each bench's SIZES, else 1e5,1e6")
@@ -145,6 +149,10 @@ def main() -> None:
         for bench in args.benches:
             if bench in RUNNERS:
                 results += RUNNERS[bench](given, args.repeat, workdir)
+                continue
+            if bench in REPORTS:
+                for line in REPORTS[bench](given, args.repeat, workdir):
+                    print(line, flush=True)
                 continue
             sizes = given or [int(n) for n in SIZES.get(bench, (1e5, 1e6))]
             results += run(bench, sizes, args.repeat, workdir)
