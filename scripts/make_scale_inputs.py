@@ -212,7 +212,8 @@ def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) ->
     from importers.analysis import compact
 
     compact.compact(base)
-    shards = compact.parquet_source_sql(base)
+    # the rows without their pool lines: a replica's line would not match its shifted values
+    shards = f"(SELECT * EXCLUDE ({compact.RAW}) FROM {compact.parquet_source_sql(base)})"
     con = duckdb.connect()
     con.execute("SET memory_limit = '2GB'")
     con.execute(f"SET temp_directory = '{out}.duckdb.tmp'")
