@@ -320,8 +320,7 @@ def _draw_plotly(panels, out: Path, title: str) -> None:
             legend_done.add(v)
         fig.update_yaxes(autorange="reversed", row=row, col=1)
     fig.update_layout(barmode="overlay", title=html.escape(title),
-                      height=min(4000, 200 + 22 * sum(len(b) for _, b, _ in panels)),
-                      xaxis_title=f"seconds since {_when(t0)}")
+                      height=min(4000, 200 + 22 * sum(len(b) for _, b, _ in panels)))
     fig.update_xaxes(title_text=f"seconds since {_when(t0)}", row=len(panels), col=1)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.write_html(str(out), include_plotlyjs=True, full_html=True)
