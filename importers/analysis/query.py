@@ -145,9 +145,14 @@ class Pool:
 
 
 def open_pool(pool: str | os.PathLike | None = None, *, memory_limit: str | None = None,
-              threads: int | None = None) -> Pool:
+              threads: int | None = None, materialize: bool = False) -> Pool:
     """Open a pool (a dir of ``*.jsonlog``, nested dirs too; None -> ``$EV_POOL`` or
     ``./evpool``) for questions. Reads nothing but the key discovery, cached per file.
+
+    By default ``events`` is a view: each query reads the JSON files again (right for one
+    question, and for files still being written). ``materialize=True`` loads the pool once
+    into a DuckDB table (spilling to a temp dir, never into the pool), so many questions
+    on the same pool (a notebook, the web page) each take milliseconds.
 
     Example::
 
@@ -165,10 +170,18 @@ def open_pool(pool: str | os.PathLike | None = None, *, memory_limit: str | None
     con = load.connect(memory_limit, threads)
     stats = load.discover(con, files)
     schema = load.build_schema(stats)
-    src = load.raw_source_sql(files)
+    # Two faces of the same lines: `events` parses each line once into text columns (wide
+    # queries, exports); `_events_all` keeps the raw line (records as in the pool) and
+    # extracts only the keys a query names (show, filters).
+    raw = load.raw_source_sql(files)
+    wide = load.wide_source_sql(files, schema)
     con.execute(f"CREATE VIEW {_ALL} AS SELECT {load.select_list(schema)}, json AS {_JSON} "
-                f"FROM {src}")
-    con.execute(f"CREATE VIEW {VIEW} AS SELECT * EXCLUDE ({_JSON}) FROM {_ALL}")
+                f"FROM {raw}")
+    body = f"SELECT {load.select_list(schema, None, '__file')} FROM {wide}"
+    if materialize:
+        con.execute(f"CREATE TABLE {VIEW} AS {body}")
+    else:
+        con.execute(f"CREATE VIEW {VIEW} AS {body}")
     return Pool(path, files, con, schema)
 
 
