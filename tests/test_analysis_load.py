@@ -346,7 +346,8 @@ def test_export_parquet_keeps_types(mixed_pool: Path, tmp_path: Path) -> None:
     assert main(["export", str(mixed_pool), "--to", str(target), "-q"]) == 0
     frame = pd.read_parquet(target)
     assert len(frame) == ev.open_pool(mixed_pool).schema.rows
-    types = dict(duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{target}')").fetchall())
+    described = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{target}')").fetchall()
+    types = {r[0]: r[1] for r in described}
     assert types["created"] == "DOUBLE" and types["linux.pid"] == "BIGINT"
     assert types["slurm.jobid"] == "VARCHAR"
 
