@@ -24,6 +24,7 @@ from . import __version__, sources
 from .core.errors import EXIT_PARTIAL, EvImportError
 from .core.pool import pool_dir
 from .core.runner import run_import, summary_line, write_import  # noqa: F401 - re-exported
+from .core.terminal import printable
 
 
 def _common_options() -> argparse.ArgumentParser:
@@ -92,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.run(args)
     except EvImportError as exc:
-        print(f"error: {exc.line()}", file=sys.stderr)
+        print(f"error: {printable(exc.line())}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("error: interrupted; the pool keeps its previous files", file=sys.stderr)

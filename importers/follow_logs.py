@@ -11,6 +11,8 @@ output, Parsl's JSON logs) are followed by copying their new lines verbatim into
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -101,3 +103,156 @@ def followed_copy(path: Path, pool: Path, *, report: ImportReport,
 
     return FollowedLog(path, None, None, pool=pool, source="copied", report=report,
                        pool_name=copied_path(path, pool).relative_to(pool), **options)
+
+
+# ---------------------------------------------------------------------------------------
+# ``ev-import auto --follow``: everything under some paths, kept up to date
+
+
+@dataclasses.dataclass
+class FollowResult:
+    """What :func:`follow_paths` did: followed files, re-imports, problems."""
+
+    pool: Path
+    logs: dict[str, FollowedLog] = dataclasses.field(default_factory=dict)
+    imports: int = 0                       # one-shot (re-)imports of other inputs
+    import_events: int = 0
+    report: ImportReport = dataclasses.field(default_factory=ImportReport)
+    errors: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def events(self) -> int:
+        return sum(log.records for log in self.logs.values())
+
+    @property
+    def partial(self) -> bool:
+        return self.report.partial or bool(self.errors)
+
+    def summary_lines(self) -> list[str]:
+        by_source: dict[str, int] = {}
+        for log in self.logs.values():
+            by_source[log.source] = by_source.get(log.source, 0) + 1
+        followed = ", ".join(f"{n} {source}" for source, n in sorted(by_source.items()))
+        lines = [f"auto --follow: {self.events} events from {len(self.logs)} followed files "
+                 f"({followed or 'none'}); {self.imports} one-shot imports "
+                 f"({self.import_events} events) -> {self.pool}"]
+        parts = self.report.summary_parts()
+        if parts:
+            lines.append("auto --follow: " + "; ".join(parts))
+        lines.extend(self.errors)
+        return lines
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+def follow_paths(
+    paths: list[str | os.PathLike],
+    pool: Path,
+    *,
+    tz: str | None = None,
+    duration: float | None = None,
+    stop: Callable[[], bool] | None = None,
+    poll: float = 0.2,
+    rescan: float = 2.0,
+    settle: float = 1.0,
+    notice: Callable[[str], None] | None = None,
+) -> FollowResult:
+    """Import everything under ``paths`` and keep importing while it is written.
+
+    Text logs of followable sources (Parsl's, Redis's) are followed line by line into their
+    own pool files, with checkpoints (:mod:`importers.core.filetail`): stopping and running
+    this again resumes without losing or doubling a line. Pool-format files (Academy's,
+    Parsl's JSON logs) are followed by copying their new lines to where ``auto`` copies
+    them. Other inputs (a monitoring DB, Slurm output, exit-code files) are imported as
+    ``auto`` imports them, and imported again when they change: the import replaces its own
+    pool file atomically, so nothing doubles. Sources whose pool file covers all their files
+    together (squeue snapshots) are imported once, at the end. ``paths`` are walked again
+    every ``rescan`` seconds for new files (a new block's manager log).
+    """
+    from . import auto
+    from .core.errors import EvImportError
+
+    notice = notice or (lambda text: None)
+    result = FollowResult(pool)
+    others: dict[Path, tuple | None] = {}
+    at_end: set[Path] = set()
+    imported: dict[Path, tuple | None] = {}
+    started = time.monotonic()
+    deadline = None if duration is None else started + duration
+    sources = {s.name: s for s in auto.recognisers()}
+
+    def discover() -> None:
+        plan = auto.classify(paths, pool=pool)
+        for source, files in plan.by_source.items():
+            for path in files:
+                key = path.resolve()
+                if key in result.logs or key in others or key in at_end:
+                    continue
+                if source in FOLLOWABLE and path.name.endswith(".jsonlog"):
+                    log = followed_copy(path, pool, report=result.report, notice=notice,
+                                        settle=settle)
+                elif source in FOLLOWABLE and not path.name.endswith(".sh.ec"):
+                    log = followed_log(path, source, pool, tz=tz, report=result.report,
+                                       notice=notice, settle=settle)
+                elif sources[source].unit == "all":
+                    at_end.add(key)
+                    continue
+                else:
+                    others[key] = None
+                    continue
+                log.source = source
+                log.start()
+                result.logs[key] = log
+        for path in plan.pool_files:
+            key = path.resolve()
+            if key not in result.logs:
+                log = followed_copy(path, pool, report=result.report, notice=notice,
+                                    settle=settle)
+                log.source = "pool files"
+                log.start()
+                result.logs[key] = log
+
+    def reimport(files: list[Path]) -> None:
+        if not files:
+            return
+        try:
+            done = auto.import_paths([str(f) for f in files], pool, tz=tz, copy=False)
+        except EvImportError as exc:
+            result.errors.append(f"auto --follow: error: {exc.line()}")
+            return
+        result.imports += 1
+        result.import_events += sum(s.events for s in done.sources)
+        for source in done.sources:
+            result.errors.extend(d for d in source.details if d.startswith("error"))
+
+    last_scan = -1e300
+    try:
+        while True:
+            now = time.monotonic()
+            if now - last_scan >= rescan:
+                discover()
+                last_scan = now
+                changed = [p for p in others if _signature(p) != imported.get(p)]
+                for p in changed:
+                    imported[p] = _signature(p)
+                reimport(changed)
+            for log in result.logs.values():
+                log.step()
+            if (stop is not None and stop()) or (deadline is not None and now >= deadline):
+                break
+            time.sleep(poll)
+        for log in result.logs.values():
+            log.settle = 0.0          # stopping: what was held back is complete now
+            log.step()
+        reimport([p for p in others if _signature(p) != imported.get(p)])
+        reimport(sorted(at_end))
+    finally:
+        for log in result.logs.values():
+            log.close()
+    return result

@@ -23,8 +23,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def parsl_releases() -> list[Path]:
-    """Every fixtures/parsl/<release>/ that holds a runinfo/monitoring.db."""
-    return sorted(p.parent.parent for p in FIXTURES.glob("parsl/*/runinfo/monitoring.db"))
+    """Every fixtures/parsl/<release>/ that holds a runinfo/monitoring.db, oldest release
+    first (by version, so 1.2.0 < 2024.3.4 < 2024.12.30; a ``-json`` twin after its release)."""
+    def version(release: Path) -> tuple:
+        number, _, variant = release.name.partition("-")
+        return tuple(int(x) if x.isdigit() else 0 for x in number.split(".")), variant
+
+    return sorted((p.parent.parent for p in FIXTURES.glob("parsl/*/runinfo/monitoring.db")),
+                  key=version)
 
 
 @pytest.fixture

@@ -85,7 +85,7 @@ def unaccounted(path: Path, records: list[dict]) -> list[int]:
             covered.update(range(rec["ev.lineno"], rec["ev.lineno"] + span))
     missing = []
     for number in range(1, line_count(data) + 1):
-        text = lines[number - 1].strip(b"\r\0 \t\xff\xfe")
+        text = lines[number - 1].strip().strip(b"\0\xff\xfe").strip()
         header = number <= 3 and not any(c in b"0123456789" for c in text)
         if number not in covered and text and not header:
             missing.append(number)

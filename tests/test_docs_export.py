@@ -54,6 +54,8 @@ def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     [(_, actions)] = [o for o in outputs if "execute_start" in o[0]]
     assert "Invoking action" in actions
     assert (tmp_path / "pool.otlp.jsonl").stat().st_size > 0
+    [(_, lines)] = [o for o in outputs if o[0].startswith("$ cat livepool")]
+    assert int(lines) > 300          # auto --follow imported the run's text logs
 
     from test_export_otlp import Collector
     server = Collector([])

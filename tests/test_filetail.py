@@ -271,3 +271,74 @@ def test_pool_format_files_are_copied_line_by_line(tmp_path: Path) -> None:
     log.close()
     assert log.out_path == copied_path(live, tmp_path / "pool")    # where auto copies it
     assert log.out_path.read_bytes() == data
+
+
+def test_auto_follow_of_a_run_being_written_equals_auto_of_the_finished_run(
+        tmp_path: Path) -> None:
+    """A real Academy-on-Parsl run dir replayed as it was written: text logs growing in
+    pieces, a worker log appearing late, Academy's JSON logs growing; auto --follow stopped
+    half way and started again. The pool ends up with exactly the records a plain auto of
+    the finished run gives."""
+    import threading
+    import time
+
+    from importers.auto import import_paths
+    from importers.core.pool import read
+    from importers.follow_logs import follow_paths
+
+    src = FIXTURES / "academy/1.0.0"
+    live = tmp_path / "run"
+    shutil.copytree(src, live)
+    growing = [p for p in sorted(live.rglob("*"))
+               if p.is_file() and p.suffix in (".log", ".jsonlog") and p.stat().st_size]
+    rest = {}
+    for p in growing:
+        data = p.read_bytes()
+        cut = len(data) // 3
+        rest[p] = data[cut:]
+        p.write_bytes(data[:cut])
+    late = next(p for p in growing if p.name == "worker_1.log")
+    late_data = src.joinpath(late.relative_to(live)).read_bytes()
+    late.unlink()
+    rest.pop(late)
+
+    def run(phase_writes) -> None:
+        stop = threading.Event()
+        out = {}
+        thread = threading.Thread(target=lambda: out.update(r=follow_paths(
+            [live], tmp_path / "pool", tz="UTC", stop=stop.is_set, poll=0.02, rescan=0.1,
+            settle=0.2)))
+        thread.start()
+        time.sleep(0.5)
+        phase_writes()
+        time.sleep(0.8)
+        stop.set()
+        thread.join(30)
+        assert not out["r"].errors
+
+    def first_half() -> None:
+        for p, data in rest.items():
+            with open(p, "ab") as fh:
+                for piece in pieces(data[:len(data) // 2], 5):
+                    fh.write(piece)
+                    fh.flush()
+                    time.sleep(0.01)
+
+    def second_half() -> None:
+        for p, data in rest.items():
+            with open(p, "ab") as fh:
+                fh.write(data[len(data) // 2:])
+        late.write_bytes(late_data)
+
+    run(first_half)
+    run(second_half)
+    plain = import_paths([live], tmp_path / "plain", tz="UTC")
+    assert plain.sources
+
+    def records(pool: Path) -> list[bytes]:
+        return sorted(orjson.dumps({k: v for k, v in r.items() if k != "ev.file"},
+                                   option=orjson.OPT_SORT_KEYS) for r in read(pool))
+    got, want = records(tmp_path / "pool"), records(tmp_path / "plain")
+    assert len(got) == len(want) > 300 and got == want
+    followed = [p.name for p in (tmp_path / "pool").glob("parsl-logs-follow-*.jsonlog")]
+    assert len(followed) >= 5      # parsl.log, interchange, manager, both workers, ...

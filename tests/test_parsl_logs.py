@@ -1,13 +1,23 @@
-"""``ev-import parsl-logs``: Parsl's logs of two releases (and JSON logging), line for line.
+"""``ev-import parsl-logs``: Parsl's logs of every format era (and JSON logging), line for line.
 
-The fixtures are real runinfo/ trees (scripts/make_parsl_fixture.py): 2026.10.26 writes every
-log in the ``v2022`` format, 2024.3.4 writes the interchange, manager, worker and database
-manager logs in their older millisecond formats, and 2026.10.26-json uses JSONLogging.
+The fixtures are real runinfo/ trees (scripts/make_parsl_fixture.py), one per era of Parsl's
+log formats (formats.py has the table of which release writes which):
+
+* 1.2.0 (Python 3.9, run in Europe/Berlin): every log in a millisecond format, the manager
+  and workers with ``Rank:<n>``; parsl.log has no epoch;
+* 2024.3.4: parsl.log in ``v2022``, the interchange, manager, worker, router and database
+  manager logs in their millisecond formats;
+* 2024.12.30 (run in America/Chicago): the same, but the router in ``v2022`` and one space
+  before the interchange's messages;
+* 2026.10.26: every log in ``v2022`` but the database manager's; 2026.10.26-json uses
+  JSONLogging.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -24,7 +34,13 @@ from importers.sources import parsl_db, parsl_logs
 RELEASES = parsl_releases()
 TEXT_RELEASES = [r for r in RELEASES if not r.name.endswith("-json")]
 NEW, OLD = FIXTURES / "parsl" / "2026.10.26", FIXTURES / "parsl" / "2024.3.4"
+MID, V1 = FIXTURES / "parsl" / "2024.12.30", FIXTURES / "parsl" / "1.2.0"
 JSON = FIXTURES / "parsl" / "2026.10.26-json"
+
+
+def _metadata(release: Path) -> dict:
+    """What the fixture script recorded: Parsl and Python versions, zone, UTC offset."""
+    return json.loads((release / "metadata.json").read_text())
 
 
 def _ids(path: Path) -> str:
@@ -59,32 +75,46 @@ def test_records_conform_to_the_design(release: Path) -> None:
     assert assert_conforms(_read(release / "runinfo"), "parsl-logs") > 1000
 
 
+# Which formats each release's logs are in (None: the .sh.ec exit code files).
+FORMATS = {
+    "1.2.0": {"named-ms", "htex-pool-rank-ms", "dbm-ms", None},
+    "2024.3.4": {"v2022", "htex-interchange-ms", "htex-pool-ms", "dbm-ms", "named-ms", None},
+    "2024.12.30": {"v2022", "htex-interchange-ms", "htex-pool-ms", "dbm-ms", None},
+    "2026.10.26": {"v2022", "dbm-ms", None},
+    "2026.10.26-json": {"jsonlog", "v2022", None},
+}
+
+
 @pytest.mark.parametrize("release", RELEASES, ids=_ids)
 def test_formats_are_recognised_by_content(release: Path) -> None:
     formats = Counter(r.get("ev.format") for r in _read(release / "runinfo"))
+    assert set(formats) == FORMATS[release.name]
     if release.name.endswith("-json"):
         assert formats["jsonlog"] > 1000
-    elif release == OLD:
-        # 2024: parsl.log in v2022, the HTEX and monitoring logs in their own ms formats
-        assert {"v2022", "htex-interchange-ms", "htex-pool-ms", "dbm-ms", "named-ms"} <= set(
-            formats)
-    else:
-        # 2026: everything in v2022 but the database manager
-        assert set(formats) == {"v2022", "dbm-ms", None}  # None: the .sh.ec files
 
 
-FAMILIES_BOTH = ["parsl_version", "run_start", "task_submitted", "task_launched",
-                 "try_failed", "task_failed", "scale_out", "block_allocated", "block_launched",
-                 "manager_registered", "manager_heartbeat", "tasks_sent", "worker_start",
-                 "worker_task_received", "worker_task_completed", "heartbeat_sent"]
-# 2024.3.4's parsl.log logs neither state changes nor the workflow info dicts.
-FAMILIES_SINCE_2024 = ["workflow_start", "workflow_end", "task_state", "block_scaled_in"]
+# Families every release logs, and those only some do. 1.x and 2024 log "Task N completed
+# (launched -> exec_done)" where 2026 logs every state change; 1.x's workflow info is in its
+# monitoring message; 1.x's strategy launches init_blocks without "Scaling out" or
+# "Allocated block" and scales nothing in.
+FAMILIES_ALL = ["parsl_version", "run_start", "task_submitted", "task_launched", "task_state",
+                "try_failed", "task_failed", "block_launched", "manager_registered",
+                "manager_heartbeat", "tasks_sent", "worker_start", "worker_task_received",
+                "worker_task_completed", "heartbeat_sent"]
+FAMILIES_OF = {
+    "1.2.0": ["workflow_start", "workflow_end"],
+    "2024.3.4": ["scale_out", "block_allocated", "worker_task_finished"],
+    "2024.12.30": ["scale_out", "block_allocated", "worker_task_finished", "block_scaled_in"],
+    "2026.10.26": ["scale_out", "block_allocated", "worker_task_finished", "block_scaled_in",
+                   "workflow_start", "workflow_end"],
+}
+FAMILIES_OF["2026.10.26-json"] = FAMILIES_OF["2026.10.26"]
 
 
 @pytest.mark.parametrize("release", RELEASES, ids=_ids)
 def test_message_families_on_every_release(release: Path) -> None:
     events = Counter(r["ev.event"] for r in _read(release / "runinfo"))
-    expected = FAMILIES_BOTH + ([] if release == OLD else FAMILIES_SINCE_2024)
+    expected = FAMILIES_ALL + FAMILIES_OF[release.name]
     assert [family for family in expected if not events[family]] == []
     assert events["task_launched"] == 20, "two runs x 10 tries"
 
@@ -141,20 +171,21 @@ def test_old_worker_line_field_by_field() -> None:
 
 def test_manager_registration_names_host_block_and_versions() -> None:
     for release in TEXT_RELEASES:
+        meta = _metadata(release)
         regs = [r for r in _read(release / "runinfo" / "000" / "htex_local" / "interchange.log")
                 if r["ev.event"] == "manager_registered"]
         assert regs, release
         managers = {p.name for p in (release / "runinfo" / "000" / "htex_local").glob("block-*/*")}
         for rec in regs:
             assert rec["parsl.manager_id"] in managers
-            assert rec["linux.hostname"] == "vm"
+            assert rec["linux.hostname"] == meta["hostname"]
             assert rec["parsl.block_id"] in ("0", "1")
             assert rec["parsl.worker_count"] == 2
-            assert rec["parsl.python_version"] == "3.11.7"
-            assert rec["parsl.version"] in ("2024.03.04", "2026.10.26")
+            assert rec["parsl.python_version"] == meta["python_version"]
+            assert rec["parsl.version"] == meta["parsl_version"]
 
 
-@pytest.mark.parametrize("release", RELEASES, ids=_ids)
+@pytest.mark.parametrize("release", [r for r in RELEASES if r != V1], ids=_ids)
 def test_join_task_to_worker_pid(release: Path) -> None:
     """parsl.log's task -> executor task id -> the worker that received it -> its pid.
 
@@ -193,6 +224,187 @@ def test_join_academy_process_to_htex_worker_pid() -> None:
     assert hit["parsl.block_id"] == "0" and hit["parsl.manager_id"]
 
 
+# ---------------------------------------------------------------------------------------
+# Parsl 1.x (fixtures/parsl/1.2.0): its formats, what its messages say, what they cannot.
+
+
+def _v1_manager_dirs(run: str) -> list[Path]:
+    return sorted((V1 / "runinfo" / run / "htex_local").glob("block-*/*"))
+
+
+def test_1x_worker_line_field_by_field() -> None:
+    """A 1.x worker line: Rank (the worker id) where later releases print the pid; the keys
+    of the modern worker_task_received family; block, manager and worker from the path."""
+    [manager] = [d for d in _v1_manager_dirs("000") if (d / "worker_1.log").exists()]
+    worker = manager / "worker_1.log"
+    [rec] = [r for r in _read(worker) if r["ev.event"] == "worker_task_received"
+             and r["parsl.executor_task_id"] == 2]
+    assert rec == {
+        "created": rec["created"],
+        "formatted": "Received task 2",
+        "name": "worker_log",
+        "levelname": "INFO",
+        "levelno": 20,
+        "ev.source": "parsl-logs",
+        "ev.origin": str(worker),
+        "ev.event": "worker_task_received",
+        "ev.lineno": 3,
+        "ev.line_count": 1,
+        "ev.format": "htex-pool-rank-ms",
+        "parsl.run_dir": "000",
+        "parsl.run_id": "53e9f5ea-7d35-4d6c-81f5-a88839d6b766",
+        "parsl.executor": "htex_local",
+        "parsl.block_id": manager.parent.name.removeprefix("block-"),
+        "parsl.manager_id": manager.name,
+        "parsl.worker_id": 1,
+        "parsl.logger_lineno": 530,
+        "parsl.rank": 1,
+        "parsl.executor_task_id": 2,
+    }
+    # 2026-12-02 00:19:21.828 in Europe/Berlin (UTC+1), inferred from the run's files
+    assert rec["created"] == pytest.approx(1796167161.828)
+
+
+def test_1x_task_launched_field_by_field() -> None:
+    """1.x's "Task N launched on executor X": the task and executor, but no try and no
+    executor task id (1.x logs nothing that says which executor task a Parsl task became)."""
+    log = V1 / "runinfo" / "000" / "parsl.log"
+    [rec] = [r for r in _read(log) if r["ev.event"] == "task_launched"
+             and r["parsl.task_id"] == 0]
+    assert rec == {
+        "created": pytest.approx(1796167160.278),  # 00:19:20.278 Europe/Berlin
+        "formatted": "Task 0 launched on executor htex_local",
+        "name": "parsl.dataflow.dflow",
+        "levelname": "INFO",
+        "levelno": 20,
+        "ev.source": "parsl-logs",
+        "ev.origin": str(log),
+        "ev.event": "task_launched",
+        "ev.lineno": rec["ev.lineno"],
+        "ev.line_count": 1,
+        "ev.format": "named-ms",
+        "parsl.run_dir": "000",
+        "parsl.run_id": "53e9f5ea-7d35-4d6c-81f5-a88839d6b766",
+        "parsl.logger_lineno": 610,
+        "parsl.task_id": 0,
+        "parsl.executor": "htex_local",
+    }
+
+
+def test_1x_families_give_the_modern_keys() -> None:
+    """Each 1.x message family, with the keys its modern counterpart gives."""
+    records = _read(V1 / "runinfo" / "000")
+    first = {}
+    for rec in records:
+        first.setdefault(rec["ev.event"], rec)
+    state = first["task_state"]
+    assert (state["formatted"], state["parsl.task_id"], state["parsl.prev_task_status_name"],
+            state["parsl.task_status_name"]) == ("Task 0 completed (launched -> exec_done)", 0,
+                                           "launched", "exec_done")
+    failed = first["try_failed"]
+    assert (failed["parsl.task_id"], failed["parsl.try_id"]) == (6, 0)
+    block = first["block_launched"]
+    assert (block["formatted"], block["parsl.block_id"], block["parsl.job_id"]) == (
+        "Launched block 0->29899", "0", "29899")
+    reg = first["manager_registered"]
+    assert reg["formatted"].startswith("[MAIN] Registration info for manager b'"), \
+        "1.x's thread tag stays in the message; the family is matched after it"
+    assert (reg["parsl.manager_id"], reg["parsl.block_id"], reg["linux.hostname"],
+            reg["parsl.version"], reg["parsl.python_version"], reg["parsl.worker_count"]) == (
+        "4f800333e932", "1", "vm", "1.2.0", "3.9.18", 2)
+    sent = first["tasks_sent"]
+    assert (sent["parsl.executor_task_ids"], sent["parsl.manager_id"]) == ([1, 2],
+                                                                           "4f800333e932")
+    beat = first["manager_heartbeat"]
+    assert beat["parsl.manager_id"] == "4f800333e932" and beat["parsl.channel"] in (
+        "tasks", "results")
+    assert first["heartbeat_sent"]["formatted"] == "Return from heartbeat: None"
+    assert first["worker_start"]["parsl.worker_id"] in (0, 1)
+    done = first["worker_task_completed"]
+    assert done["formatted"] == f"Completed task {done['parsl.executor_task_id']}"
+    start, end = first["workflow_start"], first["workflow_end"]
+    assert (start["parsl.version"], start["parsl.python_version"], start["parsl.user"],
+            start["linux.hostname"], start["parsl.workflow_name"]) == (
+        "1.2.0", "3.9.18", "root", "vm", "ev_import_fixture")
+    assert (end["parsl.tasks_completed_count"], end["parsl.tasks_failed_count"]) == (7, 1)
+
+
+def test_1x_executor_task_from_interchange_to_manager_to_worker() -> None:
+    """The join 1.x logs do carry: the interchange sends executor task N to manager M; a
+    worker under M's directory receives and completes N."""
+    for run in ("000", "001"):
+        records = _read(V1 / "runinfo" / run)
+        sent = {(task, r["parsl.manager_id"]) for r in records if r["ev.event"] == "tasks_sent"
+                for task in r["parsl.executor_task_ids"]}
+        received = [r for r in records if r["ev.event"] == "worker_task_received"]
+        completed = {r["parsl.executor_task_id"] for r in records
+                     if r["ev.event"] == "worker_task_completed"}
+        assert len(received) == 10, "10 tries per run"
+        for rec in received:
+            assert (rec["parsl.executor_task_id"], rec["parsl.manager_id"]) in sent
+            assert rec["parsl.executor_task_id"] in completed
+
+
+def test_1x_logs_do_not_join_tasks_to_workers_the_db_does() -> None:
+    """What 1.x cannot give: no executor task id on task_launched and no pid on worker lines.
+    Its monitoring DB holds the worker pid (resource rows) and block (try rows) per try."""
+    records = _read(V1 / "runinfo")
+    launched = [r for r in records if r["ev.event"] == "task_launched"]
+    assert launched and not [r for r in launched if "parsl.executor_task_id" in r]
+    workers = [r for r in records if "parsl.worker_id" in r]
+    assert workers and not [r for r in workers if "linux.pid" in r]
+    db = list(parsl_db.read(V1 / "runinfo" / "monitoring.db", tz="Europe/Berlin"))
+    assert {r["parsl.block_id"] for r in db if r["ev.event"] == "try_launched"} <= {"0", "1"}
+    pids = {r["linux.pid"] for r in db if r["ev.event"] == "resource"}
+    assert pids and all(isinstance(pid, int) for pid in pids)
+
+
+@pytest.mark.parametrize("release", [V1, MID], ids=_ids)
+def test_zone_of_a_fixture_run_elsewhere_is_inferred(release: Path) -> None:
+    """1.2.0 ran in Europe/Berlin, 2024.12.30 in America/Chicago (metadata.json says so).
+    1.x's parsl.log has no epoch: the first submit script's name (time.time() at the
+    submission) against parsl.log's "Launched block" line gives the offset. 2024's parsl.log
+    carries epoch and local time on every line."""
+    meta = _metadata(release)
+    report = ImportReport()
+    records = list(parsl_logs.read([release / "runinfo"], report=report))
+    source = ("submit script names and parsl.log" if release == V1 else "parsl.log")
+    assert report.assumptions["zone of ms-format logs"] == (
+        f"UTC{meta['utc_offset_seconds'] / 3600:+g}h inferred from the run's {source}")
+    # An epoch inside a millisecond-format line (the interchange prints a manager's last
+    # heartbeat as time.time()) agrees with the line's inferred time.
+    checked = 0
+    for rec in records:
+        m = re.search(r"'last_heartbeat': (\d+\.\d+)", rec.get("formatted", ""))
+        if m and rec["ev.format"] != "v2022":
+            # (the line's time is cut to the millisecond)
+            assert -0.001 <= rec["created"] - float(m[1]) < 5, rec["formatted"][:80]
+            checked += 1
+    assert checked >= 4
+    # Workers receive a task after parsl.log launched it, within the run.
+    launched = {r["parsl.task_id"]: r["created"] for r in records
+                if r["ev.event"] == "task_launched" and r["parsl.run_dir"] == "000"}
+    received = [r["created"] for r in records if r["ev.event"] == "worker_task_received"
+                and r["parsl.run_dir"] == "000"]
+    assert received and all(0 <= t - min(launched.values()) < 120 for t in received)
+
+
+def test_1x_block_exit_code_names_its_block_from_the_script() -> None:
+    """1.x names submit scripts parsl.localprovider.<time>.sh: the block id is read from the
+    script's --block_id. Block 0 of run 000 exited 5: its manager could not reach the
+    interchange (1.2's address probe timed out), as its manager.log says."""
+    records = _read(V1 / "runinfo" / "000")
+    jobs = {r["parsl.block_id"]: r for r in records if r["ev.event"].startswith("block_job")}
+    assert set(jobs) == {"0", "1"}
+    assert jobs["0"]["parsl.exit_code"] == 5 and isinstance(jobs["0"]["parsl.submit_time"],
+                                                             float)
+    errors = [r for r in records if r["levelname"] == "ERROR" and r.get("parsl.block_id") == "0"
+              and "parsl.manager_id" in r]
+    assert [r["formatted"] for r in errors] == [
+        "Caught exception while trying to determine viable address to interchange"]
+    assert "No viable address found" in errors[0]["parsl.exc_text"]
+
+
 def test_traceback_belongs_to_the_record_above_it() -> None:
     records = _read(NEW / "runinfo" / "000" / "parsl.log")
     [failed] = [r for r in records if r["ev.event"] == "task_failed"]
@@ -218,10 +430,10 @@ def test_json_logs_get_the_same_keys_as_text_logs() -> None:
     rec = launched[0]
     assert rec["ev.format"] == "jsonlog" and rec["parsl.run_dir"] in ("000", "001")
     assert isinstance(rec["parsl.task_id"], int) and isinstance(rec["parsl.executor_task_id"], int)
-    assert rec["parsl.run_id"] == rec["parsl.dfk"]
+    assert rec["parsl.run_id"] and "parsl.dfk" not in rec, "Parsl's key mapped, not doubled"
     workers = [r for r in records if r["ev.event"] == "worker_task_received"]
     assert workers and all("parsl.worker_id" in r and "linux.pid" in r for r in workers)
-    assert {r["ev.event"] for r in records} >= set(FAMILIES_BOTH) - {"heartbeat_sent"}
+    assert {r["ev.event"] for r in records} >= set(FAMILIES_ALL) - {"heartbeat_sent"}
 
 
 def test_zone_of_millisecond_logs_is_inferred_from_parsl_log_or_given() -> None:

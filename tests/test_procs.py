@@ -97,7 +97,7 @@ def test_execsnoop_bt_every_line_accounted_for() -> None:
     assert lines[1] == "TIME(ms)   PID   ARGS"            # the header: no event of its own
     events = Counter(r["ev.event"] for r in records)
     assert events == {"exec": 18, "tool_message": 1}
-    spanned = sum(r.get("ev.lines", 1) for r in records)
+    spanned = sum(r.get("ev.line_count", 1) for r in records)
     assert spanned + 1 == len(lines)                      # + the header line
     assert [r["ev.lineno"] for r in records] == [1, *range(3, 15), *range(16, 22)]
 
@@ -120,10 +120,10 @@ def test_execsnoop_bt_row_field_by_field() -> None:
 
 
 def test_execsnoop_bt_argv_with_a_newline_continues_on_the_next_line() -> None:
-    [rec] = [r for r in _read(BT_EXECSNOOP) if r.get("ev.lines")]
+    [rec] = [r for r in _read(BT_EXECSNOOP) if r.get("ev.line_count")]
     lines = _lines(BT_EXECSNOOP)
     assert lines[13:15] == ["1673       22801 /bin/echo first line", "second line"]
-    assert rec["ev.lineno"] == 14 and rec["ev.lines"] == 2
+    assert rec["ev.lineno"] == 14 and rec["ev.line_count"] == 2
     assert rec["linux.cmdline"] == "/bin/echo first line\nsecond line"
     assert rec["ev.raw"] == "\n".join(lines[13:15])       # kept: the split was our guess
     assert rec["formatted"] == "exec pid 22801: /bin/echo first line\\nsecond line"

@@ -488,7 +488,7 @@ def test_script_header_and_trailer_are_their_own_events() -> None:
     records = _events(path)
     start, end = records[0], records[-1]
     assert start["ev.event"] == "script_start" and start["name"] == "script"
-    assert start["linux.command"] == ("/usr/bin/redis-server "
+    assert start["linux.cmdline"] == ("/usr/bin/redis-server "
                                       "/tmp/fx-redis/run/7.0.15/stdout-pty/redis.conf")
     assert start["created"] == datetime(2026, 11, 25, 8, 49, 39, tzinfo=timezone.utc).timestamp()
     assert end["ev.event"] == "script_end" and end["linux.exit_code"] == 0

@@ -402,3 +402,22 @@ def test_parsl_block_joins_its_slurm_batch_job(db: Path) -> None:
         assert job["slurm.job_name"].startswith(f"parsl.{block['parsl.executor']}.block-")
         pending = min(b["created"] for b in blocks if b["parsl.block_status"] == "PENDING")
         assert abs(pending - job["slurm.submit_time"]) < 2, "Parsl saw it PENDING at submit"
+
+
+def test_a_truncated_row_after_a_complete_one_is_unparsed_not_glued(tmp_path) -> None:
+    """The real sacct -P output cut in the middle of a row (a killed sacct, a copy cut
+    short): the cut row starts with a job id, so it is not a newline inside the previous
+    row's SubmitLine. It is an unparsed record (exit 1); no job disappears."""
+    lines = (FIXTURES / "slurm" / "sacct_P_local.txt").read_bytes().split(b"\n")
+    cut = tmp_path / "sacct_cut.txt"
+    cut.write_bytes(b"\n".join(lines[:5]) + b"\n" + lines[5][:30])
+    assert lines[5][:30] == b"34.batch|34.batch||||research|"
+    report = ImportReport()
+    records = list(sacct.read_file(cut, tz="UTC", report=report))
+    [last] = [r for r in records if r["ev.lineno"] == 6]
+    assert last["ev.event"] == "unparsed" and last["ev.raw"] == lines[5][:30].decode()
+    assert report.problems[UNPARSED_LINE] == 1
+    # the row before it is whole: its SubmitLine holds no part of the cut row
+    assert all("34.batch" not in r.get("slurm.submit_line", "") for r in records)
+    pool_dir = tmp_path / "pool"
+    assert main(["sacct", "--file", str(cut), "--pool", str(pool_dir), "-q"]) == 1

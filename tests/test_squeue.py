@@ -174,3 +174,27 @@ def test_missing_squeue_is_one_line() -> None:
     with pytest.raises(squeue.CommandFailed) as info:
         list(squeue.run(squeue="/nonexistent/squeue"))
     assert info.value.line().startswith("squeue not found: /nonexistent/squeue")
+
+
+@pytest.mark.parametrize("stem", [p.stem for p in JSON])
+def test_json_and_text_snapshots_give_the_same_time_keys(stem: str) -> None:
+    """The same snapshot taken as --json and as text: a pending job's estimated start is
+    slurm.expected_start_time in both (never slurm.start_time, which sacct uses for the real
+    start), a running job's end is slurm.expected_end_time, and no estimate in the year 2163
+    (start + limit of a job with no start) is kept."""
+    def times(path: Path) -> dict[str, set[str]]:
+        events = squeue.read_files([path], at=str(taken(path)), tz="UTC")
+        return {r["slurm.jobid"]: {k for k in r if k.endswith("_time")} - {"slurm.snapshot_time"}
+                for r in events if r["ev.event"] == "job_snapshot"}
+
+    from_json, from_text = times(SLURM / f"{stem}.json"), times(SLURM / f"{stem}.txt")
+    for events in (squeue.read_files([SLURM / f"{stem}.json"]),):
+        for r in events:
+            assert all(r[k] < 4102444800 for k in r if k.endswith("_time")), r  # < 2100
+            if r.get("slurm.state") == "PENDING":
+                assert "slurm.start_time" not in r and "slurm.end_time" not in r, r
+    shared = set(from_json) & set(from_text)
+    assert shared
+    for job in shared:
+        estimates = {"slurm.expected_start_time", "slurm.expected_end_time"}
+        assert from_json[job] & estimates == from_text[job] & estimates, job

@@ -149,6 +149,7 @@ class FollowedLog:
         JSON log); ``is_record_start=None`` makes every line a record. ``pool_name``
         overrides where in the pool the output goes (relative to the pool)."""
         self.path = Path(path)
+        self.source = source
         self.parse = parse
         self.is_record_start = is_record_start
         self.pool = Path(pool)

@@ -21,6 +21,7 @@ from .identity import COMMAND_PREFIX, Unit, input_id
 from .inputs import check_path
 from .pool import PoolWriter, pool_dir
 from .report import TRUNCATED_INPUT, UNREADABLE_FILE, ImportReport
+from .terminal import printable
 
 Reader = Callable[[ImportReport], Iterator[dict[str, Any]]]
 Filler = Callable[[PoolWriter, ImportReport], None]
@@ -137,7 +138,7 @@ def run_import(
     )
     partial = bool(writer.unparsed) or report.partial
     if not args.quiet or partial:
-        print(summary_line(source, inputs, writer, report), file=sys.stderr)
+        print(printable(summary_line(source, inputs, writer, report)), file=sys.stderr)
     return EXIT_PARTIAL if partial else EXIT_OK
 
 
@@ -206,6 +207,7 @@ def run_units(
             target = f"{len(writers)} pool files in {pool}"
         shown = ", ".join(inputs[:3]) + (f" (+{len(inputs) - 3} more)" if len(inputs) > 3
                                          else "")
-        print("; ".join([f"{source}: {count} events ({unparsed} unparsed) from {shown} -> "
-                         f"{target}", *total.summary_parts()]), file=sys.stderr)
+        print(printable("; ".join([f"{source}: {count} events ({unparsed} unparsed) from "
+                                   f"{shown} -> {target}", *total.summary_parts()])),
+              file=sys.stderr)
     return EXIT_PARTIAL if partial else EXIT_OK

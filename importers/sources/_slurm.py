@@ -187,6 +187,28 @@ class Times:
         return self._local(text)
 
 
+# States after which a job's times are final; in any other state squeue's end time (and a
+# pending job's start time) is Slurm's estimate, not a fact.
+FINAL_STATES = frozenset({"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL",
+                          "PREEMPTED", "OUT_OF_MEMORY", "BOOT_FAIL", "DEADLINE", "REVOKED",
+                          "SPECIAL_EXIT"})
+
+
+def estimates_apart(fields: dict[str, Any], state: str | None) -> None:
+    """Keep squeue's estimates apart from facts (the same key means the same fact as sacct's):
+    a pending job's start time is ``slurm.expected_start_time`` and its end time (start +
+    limit, often the year 2163 when the start is unknown) is dropped; a running job's end
+    time is ``slurm.expected_end_time``."""
+    if state == "PENDING":
+        if "slurm.start_time" in fields:
+            fields["slurm.expected_start_time"] = fields.pop("slurm.start_time")
+        fields.pop("slurm.end_time", None)
+    elif state not in FINAL_STATES and "slurm.end_time" in fields:
+        end = fields.pop("slurm.end_time")
+        if fields.get("slurm.timelimit") != "UNLIMITED":  # else start + a year, not an estimate
+            fields["slurm.expected_end_time"] = end
+
+
 def level_of(state_name: str | None) -> str:
     """Log level for an end event: ERROR for failures, WARNING for cancels, else INFO."""
     if state_name in ERROR_STATES:

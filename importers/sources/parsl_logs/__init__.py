@@ -13,7 +13,9 @@ Where things are:
 * ``source.py``: ``read``, ``write_to``, ``sniff`` and the source's declaration.
 
 Zone: the ms formats print local time. Unless ``--tz`` is given, the offset is inferred from
-the run's ``parsl.log``, whose ``v2022`` lines carry both the epoch and the local time.
+the run's ``parsl.log``, whose ``v2022`` lines carry both the epoch and the local time, or for
+Parsl 1.x (no epoch in parsl.log) from a submit script's name, which holds the epoch of the
+block submission that parsl.log's "Launched block" line reports.
 
 Example::
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,19 +22,41 @@ from ...core.record import (
 )
 from ...core.report import UNPARSED_LINE, ImportReport
 from .keys import BLOCK_ID, EXECUTOR, LINE_COUNT, SOURCE_NAME
-from .paths import EC_FILE
+from .paths import EC_FILE, EC_FILE_1X
+
+# The worker pool's command line in the block's script (every release): --block_id=1
+_BLOCK_ARG = re.compile(rb"--block_id=(\d+)")
+
+
+def _block_of_script(script: Path) -> str | None:
+    """The block id a 1.x submit script starts its worker pool with (its name lacks it)."""
+    try:
+        with open(script, "rb") as fh:
+            m = _BLOCK_ARG.search(fh.read(1 << 16))
+    except OSError:
+        return None
+    return m[1].decode() if m else None
 
 
 def exit_code_records(path: Path, origin: str, base: dict[str, Any],
                       report: ImportReport) -> Iterator[dict[str, Any]]:
     """``submit_scripts/parsl.<executor>.block-N.<submit time>.sh.ec``: the block job's exit
-    code, written when the job script ends (so the file's mtime is when it ended)."""
+    code, written when the job script ends (so the file's mtime is when it ended).
+
+    Parsl 1.x names the script ``parsl.<provider>.<submit time>.sh``: the block id is then
+    read from the script's ``--block_id=N`` (the script is Parsl's, next to the ``.ec``).
+    """
     m = EC_FILE.match(path.name)
     keys: dict[str, Any] = dict(base)
     if m:
         keys[EXECUTOR] = m["executor"]
         keys[BLOCK_ID] = m["block"]
         keys["parsl.submit_time"] = float(m["submit"])
+    elif (m := EC_FILE_1X.match(path.name)) is not None:
+        keys["parsl.submit_time"] = float(m["submit"])
+        block = _block_of_script(path.with_name(path.name[: -len(".ec")]))
+        if block is not None:
+            keys[BLOCK_ID] = block
     mtime = path.stat().st_mtime
     for lineno, text, _invalid in read_lines(path, report):
         value = text.strip()

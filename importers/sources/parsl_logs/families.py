@@ -25,8 +25,10 @@ from .keys import (
     EXECUTOR_TASK_ID,
     JOB_ID,
     MANAGER_ID,
+    PREV_TASK_STATUS,
     RUN_ID,
     TASK_ID,
+    TASK_STATUS,
     TRY_ID,
     WORKER_ID,
 )
@@ -133,6 +135,30 @@ FAMILIES: tuple[Family, ...] = (
                         "'tasks_completed_count': 7}",
                         {"info": "{'tasks_failed_count': 1, 'tasks_completed_count': 7}"}),)),
         keys={}, extra=_workflow_info),
+    # 1.x logs no "Workflow startup information": its monitoring message carries the dict
+    # (samples abridged from fixtures/parsl/1.2.0/runinfo/000/parsl.log)
+    Family("workflow_start", "Sending", Variant(
+        "workflow_start_1x",
+        r"Sending\ message\ MessageType\.WORKFLOW_INFO,"
+        r"\ (?P<info>\{(?=.*'time_completed':\ None).*)",
+        samples=(Sample("Sending message MessageType.WORKFLOW_INFO, {'python_version': "
+                        "'3.9.18', 'parsl_version': '1.2.0', 'time_completed': None, "
+                        "'workflow_name': 'ev_import_fixture', 'user': 'root', 'host': 'vm'}",
+                        {"info": "{'python_version': '3.9.18', 'parsl_version': '1.2.0', "
+                                 "'time_completed': None, 'workflow_name': "
+                                 "'ev_import_fixture', 'user': 'root', 'host': 'vm'}"}),)),
+        keys={}, extra=_workflow_info),
+    Family("workflow_end", "Sending", Variant(
+        "workflow_end_1x",
+        r"Sending\ message\ MessageType\.WORKFLOW_INFO,"
+        r"\ (?P<info>\{(?=.*'time_completed':\ datetime).*)",
+        samples=(Sample("Sending message MessageType.WORKFLOW_INFO, {'tasks_failed_count': 1, "
+                        "'tasks_completed_count': 7, 'time_completed': "
+                        "datetime.datetime(2026, 12, 2, 0, 19, 29, 641996), 'exit_now': True}",
+                        {"info": "{'tasks_failed_count': 1, 'tasks_completed_count': 7, "
+                                 "'time_completed': datetime.datetime(2026, 12, 2, 0, 19, 29, "
+                                 "641996), 'exit_now': True}"}),)),
+        keys={}, extra=_workflow_info),
     Family("task_submitted", "Task", Variant(
         "task_submitted",
         r"Task\ (?P<task_id>\d+)\ submitted\ for\ App\ (?P<app_name>[^,\s]+),"
@@ -152,6 +178,14 @@ FAMILIES: tuple[Family, ...] = (
                                "executor_task_id": "10"}),)),
         keys={"task_id": (TASK_ID, int), "try_id": (TRY_ID, int), "executor": (EXECUTOR, _S),
               "executor_task_id": (EXECUTOR_TASK_ID, int)}),
+    # 1.x: no try and no executor task id (1.x logs nothing that joins a Parsl task to the
+    # executor task its workers log)
+    Family("task_launched", "Task", Variant(
+        "task_launched_1x",
+        r"Task\ (?P<task_id>\d+)\ launched\ on\ executor\ (?P<executor>\S+)$",
+        samples=(Sample("Task 0 launched on executor htex_local",
+                        {"task_id": "0", "executor": "htex_local"}),)),
+        keys={"task_id": (TASK_ID, int), "executor": (EXECUTOR, _S)}),
     Family("task_state", "Task", Variant(
         "task_state",
         r"Task\ (?P<task_id>\d+)\ (?:changing\ state\ from\ (?P<state_from>\S+)\ to"
@@ -160,8 +194,20 @@ FAMILIES: tuple[Family, ...] = (
                         {"task_id": "6", "state_from": "launched", "state": "fail_retryable"}),
                  Sample("Task 0 initializing state to pending",
                         {"task_id": "0", "state": "pending"}))),
-        keys={"task_id": (TASK_ID, int), "state_from": ("parsl.task_state_from", _S),
-              "state": ("parsl.task_state", _S)}),
+        keys={"task_id": (TASK_ID, int), "state_from": (PREV_TASK_STATUS, _S),
+              "state": (TASK_STATUS, _S)}),
+    # 1.x to 2024: the final state change, with the state it left
+    Family("task_state", "Task", Variant(
+        "task_state_completed",
+        r"Task\ (?P<task_id>\d+)\ completed\ \((?P<state_from>\w+)\ ->\ (?P<state>\w+)\)",
+        samples=(Sample("Task 0 completed (launched -> exec_done)",
+                        {"task_id": "0", "state_from": "launched", "state": "exec_done"}),)),
+        keys={"task_id": (TASK_ID, int), "state_from": (PREV_TASK_STATUS, _S),
+              "state": (TASK_STATUS, _S)}),
+    Family("try_failed", "Task", Variant(
+        "try_failed_1x", r"Task\ (?P<task_id>\d+)\ try\ (?P<try_id>\d+)\ failed$",
+        samples=(Sample("Task 6 try 0 failed", {"task_id": "6", "try_id": "0"}),)),
+        keys={"task_id": (TASK_ID, int), "try_id": (TRY_ID, int)}),
     Family("try_failed", "Task", Variant(
         "try_failed",
         r"Task\ (?P<task_id>\d+)\ try\ (?P<try_id>\d+)\ failed\ with\ exception\ of\ type"
@@ -192,6 +238,10 @@ FAMILIES: tuple[Family, ...] = (
                  Sample("Launched block 1 with job ID 24110",
                         {"block_id": "1", "job_id": "24110"}))),
         keys={"block_id": (BLOCK_ID, _S), "executor": (EXECUTOR, _S), "job_id": (JOB_ID, _S)}),
+    Family("block_launched", "Launched", Variant(
+        "block_launched_1x", r"Launched\ block\ (?P<block_id>[^\s>-]+)->(?P<job_id>\S+)$",
+        samples=(Sample("Launched block 0->29899", {"block_id": "0", "job_id": "29899"}),)),
+        keys={"block_id": (BLOCK_ID, _S), "job_id": (JOB_ID, _S)}),
     Family("block_scaled_in", "Marking", Variant(
         "block_scaled_in", r"Marking\ block\ (?P<block_id>\S+)\ as\ SCALED_IN",
         samples=(Sample("Marking block 0 as SCALED_IN", {"block_id": "0"}),)),
@@ -228,6 +278,10 @@ FAMILIES: tuple[Family, ...] = (
         "heartbeat_sent_v2", r"Sent\ heartbeat$",
         samples=(Sample("Sent heartbeat", {}),)),
         keys={}),
+    Family("heartbeat_sent", "Return", Variant(
+        "heartbeat_sent_1x", r"Return\ from\ heartbeat:",
+        samples=(Sample("Return from heartbeat: None", {}),)),
+        keys={}),
     Family("tasks_sent", "Sent", Variant(
         "tasks_sent",
         r"Sent\ tasks:\ \[(?P<ids>[\d,\ ]*)\]\ to\ manager\ b'(?P<manager_id>[^']+)'",
@@ -246,6 +300,14 @@ FAMILIES: tuple[Family, ...] = (
         "worker_task_completed", r"Completed\ executor\ task\ (?P<executor_task_id>\d+)",
         samples=(Sample("Completed executor task 3", {"executor_task_id": "3"}),)),
         keys={"executor_task_id": (EXECUTOR_TASK_ID, int)}),
+    Family("worker_task_received", "Received", Variant(
+        "worker_task_received_1x", r"Received\ task\ (?P<executor_task_id>\d+)$",
+        samples=(Sample("Received task 2", {"executor_task_id": "2"}),)),
+        keys={"executor_task_id": (EXECUTOR_TASK_ID, int)}),
+    Family("worker_task_completed", "Completed", Variant(
+        "worker_task_completed_1x", r"Completed\ task\ (?P<executor_task_id>\d+)$",
+        samples=(Sample("Completed task 2", {"executor_task_id": "2"}),)),
+        keys={"executor_task_id": (EXECUTOR_TASK_ID, int)}),
     Family("worker_task_finished", "All", Variant(
         "worker_task_finished",
         r"All\ processing\ finished\ for\ executor\ task\ (?P<executor_task_id>\d+)",
@@ -257,6 +319,10 @@ FAMILIES: tuple[Family, ...] = (
 MESSAGES = LineTable("parsl-messages", [f.variant for f in FAMILIES])
 
 _SCALING_PREFIX = "[Scaling executor "
+# 1.x's HTEX starts many messages with the loop or thread that logs them: "[MAIN] Registration
+# info for manager ...", "[TASK_PULL_THREAD] ...", "[HOLD_BLOCK]: ...". The family is matched
+# after the tag (the message keeps it).
+_THREAD_TAG = re.compile(r"\[[A-Z_ ]+\]:?\ ")
 _ROUTES: dict[str, list[tuple[Family, re.Pattern[str]]]] = {}
 for _family in FAMILIES:
     _ROUTES.setdefault(_family.first_word, []).append(
@@ -270,11 +336,16 @@ _NO_KEYS: Mapping[str, Any] = MappingProxyType({})
 def message_keys(msg: str) -> tuple[str, Mapping[str, Any]]:
     """The event name and keys a message implies (``"log"`` and no keys for most)."""
     keys: dict[str, Any] = {}
-    if msg.startswith(_SCALING_PREFIX):
-        end = msg.find("] ", len(_SCALING_PREFIX))
-        if end > 0:
-            keys[EXECUTOR] = msg[len(_SCALING_PREFIX):end]
-            msg = msg[end + 2:]
+    if msg[:1] == "[":
+        if msg.startswith(_SCALING_PREFIX):
+            end = msg.find("] ", len(_SCALING_PREFIX))
+            if end > 0:
+                keys[EXECUTOR] = msg[len(_SCALING_PREFIX):end]
+                msg = msg[end + 2:]
+        else:
+            tag = _THREAD_TAG.match(msg)
+            if tag is not None:
+                msg = msg[tag.end():]
     routes = _ROUTES.get(msg.partition(" ")[0])
     if routes is None:
         return "log", keys or _NO_KEYS

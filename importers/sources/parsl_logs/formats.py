@@ -1,15 +1,31 @@
 """Parsl's log line formats, as data: one :class:`Variant` per line shape, with real samples.
 
-* ``v2022``: ``parsl.log`` since mid-2022 and every HTEX log since the 2026.01 releases:
+* ``v2022``: ``parsl.log`` since 2022.10.4 (the release after 1.2.0) and every HTEX log
+  since 2026.1.26:
   ``%(created)f %(asctime)s %(processName)s-%(process)d %(threadName)s-%(thread)d
   %(name)s:%(lineno)d %(funcName)s %(levelname)s: %(message)s``. Carries the exact epoch.
 * ``htex-interchange-ms``, ``htex-pool-ms``, ``dbm-ms``, ``named-ms``: the millisecond formats
   that the interchange, the manager and workers, the database manager and the monitoring
-  router (and ``parsl.log`` before mid-2022) used. Local time with no zone.
+  router (and ``parsl.log`` of 1.x) used. Local time with no zone.
+* ``htex-pool-rank-ms``: the HTEX manager and workers of Parsl 1.x (to 1.2.0), which print
+  ``Rank:<n>`` where later releases print the pid and thread. 1.x's ``parsl.log`` and
+  interchange use ``named-ms``.
 
-A new release's format is a new variant here (with samples from a real run); the readers
-in ``text.py`` take every variant of :data:`LINES`. Samples are real lines from
-``fixtures/parsl/<release>/runinfo/``.
+Which release writes which (read in each release's ``log_utils.py``,
+``process_worker_pool.py``, ``interchange.py`` and monitoring modules; the interchange's
+space before the message went from two to one in 2024.3.11, which the pattern allows):
+
+======================  =========  ===================  =================  ======  ======
+releases                parsl.log  interchange.log      manager, workers   router  DB mgr
+======================  =========  ===================  =================  ======  ======
+1.0.0 .. 1.2.0          named-ms   named-ms             htex-pool-rank-ms  named   dbm-ms*
+2022.10.4 .. 2024.3.11  v2022      htex-interchange-ms  htex-pool-ms       named   dbm-ms
+2024.3.18 .. 2026.1.19  v2022      htex-interchange-ms  htex-pool-ms       v2022   dbm-ms
+2026.1.26 ..            v2022      v2022                v2022              v2022   dbm-ms
+======================  =========  ===================  =================  ======  ======
+
+(``named`` is ``named-ms``; * 1.0.0's DB manager wrote ``named-ms``.) Real fixtures cover
+each row: fixtures/parsl/1.2.0, 2024.3.4, 2024.12.30 and 2026.10.26.
 """
 
 from __future__ import annotations
@@ -81,6 +97,16 @@ HTEX_INTERCHANGE_MS = Variant(
              "msg": "Attempting connection to client at 127.0.0.1 on ports: "
                     "55462,55869,55920"},
         ),
+        # 2024.3.11 and later: one space before the message (fixtures/parsl/2024.12.30)
+        Sample(
+            "2026-12-01 17:20:45.946 interchange:115 MainProcess(905) MainThread __init__ "
+            "[INFO] Attempting connection to client at 127.0.0.1 on ports: 55554,55775,55610",
+            {"time": "2026-12-01 17:20:45.946", "logger": "interchange", "lineno": "115",
+             "process_name": "MainProcess", "pid": "905", "thread_name": "MainThread",
+             "func": "__init__", "level": "INFO",
+             "msg": "Attempting connection to client at 127.0.0.1 on ports: "
+                    "55554,55775,55610"},
+        ),
     ),
 )
 
@@ -104,6 +130,30 @@ HTEX_POOL_MS = Variant(
             {"time": "2026-11-25 08:43:28.214", "logger": "parsl", "lineno": "841",
              "pid": "20067", "thread_name": "MainThread", "level": "INFO",
              "msg": "Debug logging: True"},
+        ),
+    ),
+)
+
+HTEX_POOL_RANK_MS = Variant(
+    name="htex-pool-rank-ms",
+    pattern=_ISO_MS + r"""
+        \ (?P<logger>\S+):(?P<lineno>\d+)\ Rank:(?P<rank>\d+)
+        \ \[(?P<level>[A-Z]+)\]\ \ (?P<msg>.*)
+    """,
+    time_format=ISO_TIME,
+    samples=(
+        # fixtures/parsl/1.2.0: a worker (rank = worker id) and its manager (rank 0)
+        Sample(
+            "2026-12-02 00:19:21.828 worker_log:530 Rank:1 [INFO]  Received task 2",
+            {"time": "2026-12-02 00:19:21.828", "logger": "worker_log", "lineno": "530",
+             "rank": "1", "level": "INFO", "msg": "Received task 2"},
+        ),
+        Sample(
+            "2026-12-02 00:19:52.014 parsl:131 Rank:0 [ERROR]  Caught exception while trying "
+            "to determine viable address to interchange",
+            {"time": "2026-12-02 00:19:52.014", "logger": "parsl", "lineno": "131",
+             "rank": "0", "level": "ERROR",
+             "msg": "Caught exception while trying to determine viable address to interchange"},
         ),
     ),
 )
@@ -148,6 +198,19 @@ NAMED_MS = Variant(
             {"time": "2026-11-25 08:43:27.135", "logger": "monitoring_router", "lineno": "431",
              "level": "INFO", "msg": "Initialized the UDP socket on 0.0.0.0:37784"},
         ),
+        # 1.x: parsl.log and the interchange (fixtures/parsl/1.2.0)
+        Sample(
+            "2026-12-02 00:19:20.278 parsl.dataflow.dflow:610 [INFO]  Task 0 launched on "
+            "executor htex_local",
+            {"time": "2026-12-02 00:19:20.278", "logger": "parsl.dataflow.dflow",
+             "lineno": "610", "level": "INFO", "msg": "Task 0 launched on executor htex_local"},
+        ),
+        Sample(
+            "2026-12-02 00:19:21.821 interchange:482 [DEBUG]  [MAIN] Sent tasks: [1, 2] to "
+            "manager b'4f800333e932'",
+            {"time": "2026-12-02 00:19:21.821", "logger": "interchange", "lineno": "482",
+             "level": "DEBUG", "msg": "[MAIN] Sent tasks: [1, 2] to manager b'4f800333e932'"},
+        ),
     ),
 )
 
@@ -155,5 +218,6 @@ NAMED_MS = Variant(
 # dumps, tracebacks) never reach the regexes.
 # The variants are mutually exclusive (named-ms wants two spaces after the level, dbm-ms
 # one and a [thread id]), so which one matched last never changes the result.
-LINES = LineTable("parsl-logs", [V2022, HTEX_INTERCHANGE_MS, HTEX_POOL_MS, DBM_MS, NAMED_MS],
+LINES = LineTable("parsl-logs", [V2022, HTEX_INTERCHANGE_MS, HTEX_POOL_MS, HTEX_POOL_RANK_MS,
+                                 DBM_MS, NAMED_MS],
                   first_chars="0123456789")

@@ -1,7 +1,9 @@
 """The reader of Parsl's ``JSONLogging`` output (``*.jsonlog``, 2026.05+): one object a line.
 
 Parsl's own keys are mapped to the pool's (``parsl.dfk`` -> ``parsl.run_id``, ``process`` ->
-``linux.pid``...) and kept as Parsl wrote them too; see the key table in docs/design.md.
+``linux.pid``...: :data:`~.keys.PARSL_JSON_KEYS`); its other keys are kept as Parsl wrote
+them, and the other LogRecord attributes as ``parsl.log_<name>``. See the key table in
+docs/design.md.
 """
 
 from __future__ import annotations
@@ -28,24 +30,23 @@ from ...core.record import (
     SOURCE,
     unparsed,
 )
-from ...core.report import UNPARSED_LINE, ImportReport
+from ...core.report import BAD_TIMESTAMP, UNPARSED_LINE, ImportReport
+from ...core.timezones import NaiveTimeConverter
 from .families import message_keys
 from .keys import (
-    BLOCK_ID,
     EXC_TEXT,
-    EXECUTOR_TASK_ID,
     FORMAT,
     INVALID_UTF8_KEY,
     LINE_COUNT,
+    LOCAL_TIME,
     MESSAGE,
-    RUN_ID,
+    PARSL_JSON_KEYS,
     SOURCE_NAME,
-    TASK_ID,
-    TRY_ID,
 )
 
-# Parsl JSONLogging keys -> ours (the originals are kept too: wide is good).
+# The stdlib LogRecord attributes Parsl's JSONLogging writes, and Parsl's own keys -> ours.
 _JSON_RENAMES = {
+    **PARSL_JSON_KEYS,
     "process": (LINUX_PID, int),
     "processName": ("parsl.process_name", str),
     "threadName": ("parsl.thread_name", str),
@@ -53,11 +54,6 @@ _JSON_RENAMES = {
     "lineno": ("parsl.logger_lineno", int),
     "funcname": ("parsl.func_name", str),
     "funcName": ("parsl.func_name", str),
-    "parsl.dfk": (RUN_ID, str),
-    "parsl.task": (TASK_ID, int),
-    "parsl.try": (TRY_ID, int),
-    "parsl.executor_task": (EXECUTOR_TASK_ID, int),
-    "parsl.block": (BLOCK_ID, str),
 }
 
 
@@ -69,7 +65,8 @@ def _snake(name: str) -> str:
 
 
 def json_records(
-    path: Path, origin: str, base: dict[str, Any], report: ImportReport
+    path: Path, origin: str, base: dict[str, Any], report: ImportReport,
+    times: NaiveTimeConverter,
 ) -> Iterator[dict[str, Any]]:
     """One Parsl ``*.jsonlog``: each object mapped to our keys, its own keys kept."""
     last_created: float | None = None
@@ -100,12 +97,16 @@ def json_records(
             if key in _JSON_RENAMES:
                 new, conv = _JSON_RENAMES[key]
                 try:
-                    fields[new] = conv(value)
+                    fields[new] = times.parse(value) if conv is LOCAL_TIME else conv(value)
                 except (TypeError, ValueError):
-                    fields[new] = value
-            if "." in key:  # Parsl's own namespaced keys stay too, as Parsl wrote them
+                    if conv is LOCAL_TIME:
+                        report.problem(BAD_TIMESTAMP, f"{origin}:{lineno}")
+                        fields[new.removesuffix("_time") + "_raw"] = value
+                    else:
+                        fields[new] = value
+            elif "." in key:  # Parsl's other namespaced keys stay as Parsl wrote them
                 fields.setdefault(key, value)
-            elif key not in _JSON_RENAMES and key not in _JSON_ENVELOPE:
+            elif key not in _JSON_ENVELOPE:
                 fields.setdefault(f"parsl.log_{_snake(key)}", value)
         fields.update(keys)
         if "\nTraceback (most recent call last)" in message:

@@ -30,6 +30,8 @@ _BLOCK_DIR = re.compile(r"^block-(\d+)$")
 _WORKER_FILE = re.compile(r"^worker_(\d+)\.(?:log|jsonlog)$")
 EC_FILE = re.compile(r"^parsl\.(?P<executor>.+)\.block-(?P<block>\d+)\.(?P<submit>[\d.]+)"
                       r"\.sh\.ec$")
+# 1.x names a block's script after its provider only: parsl.localprovider.<epoch>.sh.ec
+EC_FILE_1X = re.compile(r"^parsl\.(?P<provider>[^.]+)\.(?P<submit>\d{9,11}\.\d+)\.sh\.ec$")
 LOG_SUFFIXES = (".log", ".jsonlog")
 
 
@@ -73,10 +75,48 @@ def path_keys(path: Path) -> dict[str, Any]:
 @dataclass
 class RunContext:
     """What a run's parsl.log says about the whole run dir: its run id and the zone offset
-    of the machine that wrote it (epoch vs local asctime on the same v2022 line)."""
+    of the machine that wrote it (epoch vs local asctime on the same v2022 line, or, for 1.x
+    whose parsl.log has no epoch, a submit script's epoch vs the local time of the block
+    launch it made: ``offset_from``)."""
 
     run_id: str | None = None
     offset_seconds: float | None = None
+    offset_from: str = "the run's parsl.log"
+
+
+# submit_scripts/parsl.<executor>.block-<n>.<epoch>.sh (2022.10 on), parsl.<provider>.<epoch>.sh
+# (1.x): the epoch is time.time() when the block's job was submitted.
+_SUBMIT_EPOCH = re.compile(r"\.(\d{9,11}\.\d+)\.sh$")
+# The line parsl.log writes right after that submission: "Launched block 0->29899" (1.x),
+# "Launched block 0 with job ID 24110", "[Scaling executor htex_local] Launched block ...".
+_LAUNCHED_MS = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) .*\bLaunched block ")
+
+
+def _offset_from_submit_scripts(run_dir: Path, parsl_log: Path,
+                                max_lines: int = 20_000) -> float | None:
+    """local - epoch for a run whose parsl.log prints local time only (Parsl 1.x).
+
+    The first submit script's name holds the epoch of the first block submission, and the
+    first "Launched block" line its local time a few milliseconds later; rounded to the
+    quarter hour zones use, as for v2022 lines.
+    """
+    try:
+        epochs = sorted(float(m[1]) for p in (run_dir / "submit_scripts").iterdir()
+                        if (m := _SUBMIT_EPOCH.search(p.name)))
+    except OSError:
+        return None
+    if not epochs:
+        return None
+    try:
+        with open(parsl_log, "rb") as fh:
+            for _, raw in zip(range(max_lines), fh, strict=False):
+                m = _LAUNCHED_MS.match(raw.decode("utf-8", "replace"))
+                if m:
+                    local = datetime.fromisoformat(m[1]).replace(tzinfo=timezone.utc)
+                    return round((local.timestamp() - epochs[0]) / 900) * 900
+    except OSError:
+        return None
+    return None
 
 
 def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
@@ -108,6 +148,9 @@ def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
                         return ctx
         except OSError:
             continue
+    if ctx.offset_seconds is None and (run_dir / "parsl.log").is_file():
+        ctx.offset_seconds = _offset_from_submit_scripts(run_dir, run_dir / "parsl.log")
+        ctx.offset_from = "the run's submit script names and parsl.log"
     return ctx
 
 
@@ -174,7 +217,7 @@ def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
             zone, label = explicit_zone
         elif ctx and ctx.offset_seconds is not None:
             zone = timezone(timedelta(seconds=ctx.offset_seconds))
-            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from the run's parsl.log"
+            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from {ctx.offset_from}"
         else:
             zone, label = resolve_zone(None)
         jobs.append(FileJob(path, base, zone, label))

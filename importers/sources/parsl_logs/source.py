@@ -33,7 +33,8 @@ def records_of(job: FileJob, report: ImportReport, part: Part | None = None,
     origin = str(job.path)
     try:
         if job.kind == "json":
-            yield from json_records(job.path, origin, job.base, report)
+            yield from json_records(job.path, origin, job.base, report,
+                                    NaiveTimeConverter(job.zone))
         elif job.kind == "ec":
             yield from exit_code_records(job.path, origin, job.base, report)
         else:

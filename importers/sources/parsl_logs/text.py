@@ -71,6 +71,7 @@ _OPTIONAL_GROUPS = (
     ("thread_id", "parsl.thread_id", int),
     ("lineno", "parsl.logger_lineno", int),
     ("func", "parsl.func_name", str),
+    ("rank", "parsl.rank", int),  # 1.x manager (0) and workers (the worker id)
 )
 
 

@@ -40,7 +40,7 @@ from .keys import (
     EXIT_SIGNAL,
     FILENAME,
     FORMAT,
-    LINES,
+    LINE_COUNT,
     PPID,
     RECORD_NAME,
     SOURCE_NAME,
@@ -153,7 +153,7 @@ def _records(path: Path, origin: str, clock: Clock, host: str | None,
             report.problem(EVENTS_LOST, origin, count=fields.get(EVENTS_LOST_COUNT) or 1)
         fields[FORMAT] = row.variant
         if row.lines > 1:
-            fields[LINES] = row.lines
+            fields[LINE_COUNT] = row.lines
         if host:
             fields[LINUX_HOSTNAME] = host
         level = "INFO"

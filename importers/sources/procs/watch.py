@@ -49,6 +49,7 @@ from ...core.identity import host_name
 from ...core.pool import PoolAppender, pool_dir
 from ...core.report import ImportReport
 from ...core.source import Source
+from ...core.terminal import printable
 from .netlink import NetlinkBackend
 from .proc_files import Node
 from .tracker import Options, Tracker
@@ -90,7 +91,7 @@ def watch(opts: Options, pool: str | None, quiet: bool = False,
           say: Callable[[str], None] | None = None) -> int:
     """Run a watch until its end (command done, --duration, SIGINT/SIGTERM); return the
     exit code. Prints the backend line(s) and the one-line summary on stderr."""
-    say = say or (lambda line: print(line, file=sys.stderr, flush=True))
+    say = say or (lambda line: print(printable(line), file=sys.stderr, flush=True))
     if os.geteuid() != 0:
         raise NotPermitted(
             "watch-procs must run as root", f"running as uid {os.geteuid()}",

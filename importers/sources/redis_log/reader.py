@@ -566,8 +566,8 @@ class FileReader:
             event = "script_start"
             cmd = _SCRIPT_COMMAND.search(info)
             if cmd:
-                fields["linux.command"] = cmd.group(1)
-            formatted = f"script started: {fields.get('linux.command', info)}"
+                fields["linux.cmdline"] = cmd.group(1)
+            formatted = f"script started: {fields.get('linux.cmdline', info)}"
         else:
             event = "script_end"
             code = _SCRIPT_EXIT.search(info)

@@ -74,7 +74,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "avevmsize": ("slurm.ave_vmsize", "memory"),
     "avecpu": ("slurm.ave_cpu", "duration"),
     "mincpu": ("slurm.min_cpu", "duration"),
-    "totalcpu": ("slurm.total_cpu", "duration"),
+    "totalcpu": ("slurm.total_cpu", "duration"),  # CPU_TIMES below
     "usercpu": ("slurm.user_cpu", "duration"),
     "systemcpu": ("slurm.system_cpu", "duration"),
     "cputime": ("slurm.cpu_time", "duration"),
@@ -86,6 +86,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "comment": ("slurm.comment", "str"),
     "submitline": ("slurm.submit_line", "str"),
 }
+
+CPU_TIMES = frozenset({"slurm.total_cpu", "slurm.user_cpu", "slurm.system_cpu"})
 
 
 @dataclass
@@ -118,8 +120,13 @@ class Converters:
             pass  # kept as the text Slurm printed
 
     def minutes(self, fields: dict, key: str, value: str) -> None:
+        """TimelimitRaw: an int of minutes; a word (UNLIMITED, Partition_Limit) is what
+        ``slurm.timelimit`` holds, so the raw key stays an int or is absent."""
         if value.isdigit():
             fields[key] = int(value)
+        else:
+            del fields[key]
+            fields.setdefault("slurm.timelimit", value)
 
     def time(self, fields: dict, key: str, value: str) -> None:
         try:
@@ -147,7 +154,8 @@ class Converters:
                 self._durations.clear()
             self._durations[value] = seconds
         del fields[key]
-        fields[key + "_s"] = seconds
+        # CPU times have a fraction (ms): always a float, as sacct --json gives them
+        fields[key + "_s"] = float(seconds) if key in CPU_TIMES else seconds
 
     def _mem(self, value: str) -> tuple[int, str | None] | None:
         parsed = self._memory.get(value)

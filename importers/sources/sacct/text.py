@@ -3,6 +3,7 @@ field holding the delimiter is put back together by scoring the possible splits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,19 +54,28 @@ def _header(line: str, where: str) -> tuple[list[str], str]:
     return [n.strip() for n in names], delimiter
 
 
+# A line that starts like a row: a job id as sacct prints it (123, 123_4, 123+0, 123.batch,
+# 123_[1-3]) and then the delimiter or the end of the line.
+_ROW_START = r"^\d+(?:_\d+|_\[[^\]]*\]|\+\d+)?(?:\.[\w-]+)?(?:{d}|$)"
+
+
 def _rows(
     lines: Iterator[tuple[int, str, bool]], plan: _Plan, report: ImportReport,
 ) -> Iterator[tuple[int, list[str] | None, str]]:
     """(lineno, cells or None when unparsable, raw) per row. A line with too few cells that
     follows a row is a newline inside that row's last free-text field (a multi-line
-    ``--wrap`` in SubmitLine): it is joined to it."""
+    ``--wrap`` in SubmitLine): it is joined to it, unless it starts like a row itself (a job
+    id and the delimiter): then it is a truncated row (a file cut short, a killed sacct),
+    unparsed on its own, and never hides in the previous job's SubmitLine."""
     width = plan.width
     delimiter = plan.delimiter
     score = score_free_text(plan.free_keys) if plan.free > 1 else None
+    row_start = re.compile(_ROW_START.format(d=re.escape(delimiter))).match
     pending: tuple[int, list[str], str] | None = None
     for lineno, line, _bad in lines:
         cells = line.split(delimiter)
-        if len(cells) < width and pending is not None and plan.free:
+        if len(cells) < width and pending is not None and plan.free \
+                and not row_start(line):
             p_lineno, p_cells, p_raw = pending
             p_cells[-1] += "\n" + cells[0]
             p_cells.extend(cells[1:])
@@ -112,15 +122,19 @@ def read_text(path: str, lines: Iterator[tuple[int, str, bool]], origin: str,
     emit = emitter.events
     guessed = plan.free > 1 and "slurm.submit_line" not in plan.free_keys
     for lineno, cells, raw in _rows(lines, plan, report):
+        spans = raw.count("\n") + 1
         if cells is None:
             report.problem(UNPARSED_LINE, f"{Path(path).name} line {lineno}")
             yield unparsed(
                 raw, source=SOURCE_NAME, origin=origin, name=RECORD_NAME, lineno=lineno,
                 reason=f"expected {plan.width} '{delimiter}'-separated fields as in the "
                 f"header, got {raw.count(delimiter) + 1}",
+                fields={"ev.line_count": spans} if spans > 1 else (),
             )
             continue
         fields = {k: v for k, v in zip(keys, cells) if v and v not in unknown}  # noqa: B905
+        if spans > 1:
+            fields["ev.line_count"] = spans   # a newline in a free-text field
         for key, func in converters:
             value = fields.get(key)
             if value is not None:

@@ -72,7 +72,7 @@ def _json_job(job: dict, nodes: sf.NodeLists) -> dict[str, Any]:
     limit = _n(job.get("time_limit"))
     if isinstance(limit, int):
         f["slurm.timelimit_s"] = limit * 60
-    elif limit == "UNLIMITED":
+    elif limit is None or limit == "UNLIMITED":  # 22.05 writes no limit as null
         f["slurm.timelimit"] = "UNLIMITED"
     for prefix, name in (("slurm.exit", "exit_code"), ("slurm.derived_exit", "derived_exit_code")):
         value = job.get(name)
@@ -99,6 +99,7 @@ def _json_job(job: dict, nodes: sf.NodeLists) -> dict[str, Any]:
     if isinstance(node_text, str) and node_text:
         f["slurm.nodelist"] = node_text
         _expand(f, node_text, nodes)
+    sf.estimates_apart(f, f.get(STATE))
     return {k: v for k, v in f.items()
             if v is not None and not (v.__class__ is str and v in UNKNOWN_VALUES)}
 

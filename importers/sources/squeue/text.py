@@ -81,9 +81,7 @@ def _text_job(cells: list[str], plan: _TextPlan, times: sf.Times,
             f["slurm.array_task_id"] = int(task)
         else:
             f["slurm.array_task_range"] = task
-    if f.get(STATE) == "PENDING" and "slurm.start_time" in f:
-        f["slurm.expected_start_time"] = f.pop("slurm.start_time")
-        f.pop("slurm.end_time", None)
+    sf.estimates_apart(f, f.get(STATE))
     return f
 
 
