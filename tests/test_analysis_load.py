@@ -308,14 +308,14 @@ def test_sql_a_bad_query_is_one_error_line(mixed_pool: Path, capsys) -> None:
 
 
 def test_select_star_over_every_key_streams_in_bounded_memory(mixed_pool: Path) -> None:
-    # 300+ keys: one JSON parse per line, not one per key (which ran out of memory).
+    # ~300 keys: one JSON parse per line, not one per key (which ran out of memory).
     pool = ev.open_pool(mixed_pool)  # the default limit, 256 MB
     cur = pool.con.cursor()
     cur.execute("SELECT * FROM events")
     n = 0
     while rows := cur.fetchmany(2048):
         n += len(rows)
-    assert n == pool.schema.rows and len(cur.description) > 300
+    assert n == pool.schema.rows and len(cur.description) > 250
 
 
 def test_export_csv_keeps_the_filtered_events_and_their_keys(mixed_pool: Path, tmp_path: Path,

@@ -492,6 +492,7 @@ def connect(memory_limit: str | None = None, threads: int | None = None):
     # Every query that needs an order says ORDER BY; without this DuckDB buffers results to
     # keep the files' order, which costs memory on wide scans.
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # never draw on the user's terminal
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con

@@ -16,9 +16,16 @@ from . import ExportFormat, atomic_path, filled_columns
 def _copy(query, target: str, fields: Sequence[str] | None, options: str) -> int:
     columns = filled_columns(query, fields)
     select = query.sql(", ".join(quote_ident(c) for c in columns) or "NULL AS empty")
-    with atomic_path(target) as tmp:
-        rows = query.pool.con.execute(
-            f"COPY ({select}) TO {quote_literal(tmp)} ({options})").fetchall()
+    con = query.pool.con
+    threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
+    # One thread: sorting ~300-column rows on two threads and writing them needs more than
+    # the default memory limit; one thread stays within it (and the disk is the bottleneck).
+    con.execute("SET threads = 1")
+    try:
+        with atomic_path(target) as tmp:
+            rows = con.execute(f"COPY ({select}) TO {quote_literal(tmp)} ({options})").fetchall()
+    finally:
+        con.execute(f"SET threads = {int(threads)}")
     return int(rows[0][0]) if rows and rows[0] else 0
 
 
@@ -29,7 +36,8 @@ def write_csv(query, target: str, fields: Sequence[str] | None = None) -> int:
 
 def write_parquet(query, target: str, fields: Sequence[str] | None = None) -> int:
     """Typed columns, zstd-compressed row groups."""
-    return _copy(query, target, fields, "FORMAT parquet, COMPRESSION zstd")
+    # Small row groups: the writer holds one in memory, and a pool has ~300 columns.
+    return _copy(query, target, fields, "FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 16384")
 
 
 CSV = ExportFormat("csv", (".csv",), "CSV with a header row, for spreadsheets", write_csv)
