@@ -79,21 +79,28 @@ PINNED: dict[str, str] = {
 CORE_COLUMNS = ("created", "name", "levelname", "levelno", "formatted", "ev.event",
                 "ev.source", "ev.lineno", "linux.hostname", "linux.pid")
 
-#: Parsl's own ``JSONLogging`` keys (``extra=`` of its log calls, all written as strings) and
-#: the LogRecord ``process`` field, mapped to the pool's names so joins work whichever logger
-#: wrote a record. The pool's own key wins where a record has both; the originals stay too.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "parsl.run_id": ("parsl.dfk", "parsl.workflow_info.run_id"),
-    "parsl.task_id": ("parsl.task",),
-    "parsl.try_id": ("parsl.try",),
-    "parsl.executor_task_id": ("parsl.executor_task",),
-    "parsl.block_id": ("parsl.block",),
-    "parsl.executor": ("parsl.executor.label",),
-    "parsl.executor_type": ("parsl.executor.type",),
-    "parsl.task_func_name": ("parsl.app_name",),
-    "parsl.dependency_task_id": ("parsl.dependency_task",),
-    "linux.pid": ("process",),
-}
+def _aliases() -> dict[str, tuple[str, ...]]:
+    """Parsl's own ``JSONLogging`` keys (``extra=`` of its log calls, all written as strings)
+    mapped to the pool's names by the same table the parsl-logs importer uses, plus a
+    LogRecord's ``process`` (Academy's files, Parsl's) as ``linux.pid``. Local-time texts
+    (``time_began``) are left to the importer, which knows the zone."""
+    from ..sources.parsl_logs.keys import LOCAL_TIME, PARSL_JSON_KEYS
+
+    table: dict[str, list[str]] = {}
+    for source, (target, kind) in PARSL_JSON_KEYS.items():
+        if kind is not LOCAL_TIME:
+            table.setdefault(target, []).append(source)
+    for source, target in (("parsl.app_name", "parsl.task_func_name"),
+                           ("parsl.dependency_task", "parsl.dependency_task_id"),
+                           ("process", "linux.pid")):
+        table.setdefault(target, []).append(source)
+    return {target: tuple(sources) for target, sources in table.items()}
+
+
+#: target key -> the keys that feed it when a record lacks the target (the pool's own key
+#: wins where a record has both; the originals stay columns too), so joins work whichever
+#: logger wrote a record.
+ALIASES: dict[str, tuple[str, ...]] = _aliases()
 
 #: String values that mean "unknown" (Academy writes ``str(None)``); they do not make a
 #: numeric key text, and they load as NULL in a numeric column.
@@ -286,7 +293,7 @@ def _cache_path(path: str) -> Path | None:
     except OSError:
         return None
     ident = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
-    return base / "schema-v2" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
+    return base / "schema-v3" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
 
 
 def _load_cached(path: str) -> FileStats | None:
@@ -315,6 +322,28 @@ def _store_cached(path: str, stats: FileStats) -> None:
         pass  # a cache that cannot be written only costs time
 
 
+def cached_fact(path: str, name: str):
+    """A cached fact about one pool file (e.g. whether it is time ordered), or None."""
+    cp = _cache_path(path)
+    if cp is None:
+        return None
+    try:
+        return orjson.loads(cp.with_name(f"{cp.stem}.{name}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def store_fact(path: str, name: str, value) -> None:
+    cp = _cache_path(path)
+    if cp is None:
+        return
+    try:
+        cp.parent.mkdir(parents=True, exist_ok=True)
+        cp.with_name(f"{cp.stem}.{name}.json").write_bytes(orjson.dumps(value))
+    except OSError:
+        pass
+
+
 def _nullish_sql(col: str) -> str:
     return f"{col} IN ({', '.join(quote_literal(s) for s in NULLISH)})"
 
@@ -338,16 +367,22 @@ def discover(con, files: list[str]) -> dict[str, FileStats]:
         f"OR json_type(json) <> 'OBJECT') FROM {src} GROUP BY filename"
     ).fetchall():
         fresh[fname].rows, fresh[fname].unparsed = rows, bad
-    atom = "(e.atom ->> '$')"
+    # One parse per line into a MAP of key -> JSON value, unnested in the select list: a
+    # lateral json_each() join would make DuckDB hold every line of the pool in memory.
+    text = "(value ->> '$')"
     query = f"""
-        SELECT s.filename, e.key, e.type, count(*),
-               count(*) FILTER (WHERE e.type = 'VARCHAR' AND TRY_CAST({atom} AS DOUBLE) IS NULL
-                                AND NOT {_nullish_sql(atom)}),
-               count(*) FILTER (WHERE e.type = 'VARCHAR' AND TRY_CAST({atom} AS BIGINT) IS NULL
-                                AND NOT {_nullish_sql(atom)}),
-               count(*) FILTER (WHERE e.type = 'UBIGINT' AND TRY_CAST({atom} AS BIGINT) IS NULL)
-        FROM {src} s, json_each(s.json) e
-        WHERE json_type(s.json) = 'OBJECT'
+        WITH kv AS (
+            SELECT filename, unnest(map_entries(json_transform(json, '"MAP(VARCHAR, JSON)"')),
+                                    recursive := true)
+            FROM {src} WHERE json_type(json) = 'OBJECT'
+        ), typed AS (SELECT filename, key, json_type(value) AS type, value FROM kv)
+        SELECT filename, key, type, count(*),
+               count(*) FILTER (WHERE type = 'VARCHAR' AND TRY_CAST({text} AS DOUBLE) IS NULL
+                                AND NOT {_nullish_sql(text)}),
+               count(*) FILTER (WHERE type = 'VARCHAR' AND TRY_CAST({text} AS BIGINT) IS NULL
+                                AND NOT {_nullish_sql(text)}),
+               count(*) FILTER (WHERE type = 'UBIGINT' AND TRY_CAST({text} AS BIGINT) IS NULL)
+        FROM typed
         GROUP BY ALL
     """
     for fname, key, jtype, n, non_num, non_int, huge in con.execute(query).fetchall():

@@ -305,11 +305,30 @@ class Query:
     def count(self) -> int:
         return self.pool.con.execute(self.sql("count(*)", ordered=False)).fetchall()[0][0]
 
-    def records(self, batch: int = 4096) -> Iterator[dict[str, Any]]:
+    def records(self, batch: int = 4096, order: str = "auto") -> Iterator[dict[str, Any]]:
         """The matching records as in the pool (``created`` etc. numbers), time ordered.
 
-        Streams: DuckDB sorts with spilling to disk, and rows come out a batch at a time.
+        Streams either way, with memory flat: ``order="merge"`` merges the files
+        (``heapq.merge``, one record per file in memory), which needs each file to be time
+        ordered; ``"sort"`` lets DuckDB sort, spilling to disk; ``"auto"`` merges when every
+        file is time ordered (checked once per file, cached), else sorts.
         """
+        if order not in ("auto", "merge", "sort"):
+            raise ValueError(f"order must be auto, merge or sort, not {order!r}")
+        if order != "sort":
+            from .merge import file_is_time_ordered, merged_records
+
+            unordered = [f for f in self.pool.files
+                         if not file_is_time_ordered(self.pool.con, f)]
+            if not unordered:
+                yield from merged_records(self, self.pool.files)
+                return
+            if order == "merge":
+                raise QueryError("cannot merge: a pool file is not time ordered", unordered[0],
+                                 "use order='sort'")
+        yield from self._sorted_records(batch)
+
+    def _sorted_records(self, batch: int) -> Iterator[dict[str, Any]]:
         cur = self.pool.con.cursor()
         cur.execute(self.narrow_sql([FILE_KEY], with_json=True))
         loads = orjson.loads
