@@ -148,8 +148,9 @@ def _stream(path: str, keep: Callable[[dict[str, Any]], bool]) -> Iterator[tuple
 
 
 def merged_records(query, files: list[str]) -> Iterator[dict[str, Any]]:
-    """The query's records from time-ordered ``files``, merged in time order (records
-    before any ``created`` in their file first); ties keep file then line order."""
+    """The query's records from time-ordered ``files``, merged in time order; ties keep
+    file then line order. A record without ``created`` (an unparsed line) keeps its place in
+    its file: it sorts with the record before it (first, if none has a time yet)."""
     keep = predicate(query)
     for _key, rec in heapq.merge(*(_stream(f, keep) for f in files), key=lambda kr: kr[0]):
         yield rec
