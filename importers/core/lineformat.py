@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from types import MappingProxyType
+from typing import Any
 
 from .errors import UnusableInput
 from .report import INVALID_UTF8, ImportReport
@@ -52,13 +53,126 @@ class Variant:
     samples: tuple[Sample, ...]
     time_format: str | None = None
     levels: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # group -> (record key, kind in KINDS): what the engine writes for each group that is
+    # not an envelope role (ROLES). A mapping shared by a table's variants is fine: only
+    # the variant's own groups are used. ``ignore``: groups captured only to anchor.
+    fields: Mapping[str, tuple[str, str]] = field(
+        default_factory=lambda: MappingProxyType({}))
+    ignore: tuple[str, ...] = ()
+
+
+# Groups with a meaning of their own in the record envelope: ``epoch`` (seconds, exact) or
+# ``time`` (text read with the variant's ``time_format`` by the caller's clock) -> created,
+# ``level`` (through ``levels``) -> levelname/levelno, ``msg`` -> formatted, ``logger`` -> name.
+ROLES = ("epoch", "time", "level", "msg", "logger")
+KINDS = {"str": "{}", "int": "int({})", "float": "float({})"}
+
+
+def optional_groups(pattern: str) -> frozenset[str]:
+    """Named groups of ``pattern`` that may not take part in a match (inside ``?``, ``*``,
+    ``{0,n}``, an alternation or a look-around): their value can be ``None``."""
+    try:
+        from re import _constants as c
+        from re import _parser as sre_parse
+    except ImportError:  # Python 3.10
+        import sre_constants as c  # type: ignore[no-redef]
+        import sre_parse  # type: ignore[no-redef]
+    parsed = sre_parse.parse(pattern, re.VERBOSE)
+    names = {index: name for name, index in parsed.state.groupdict.items()}
+    optional: set[str] = set()
+    repeats = {c.MAX_REPEAT, c.MIN_REPEAT, getattr(c, "POSSESSIVE_REPEAT", c.MAX_REPEAT)}
+
+    def walk(items, maybe: bool) -> None:
+        for op, av in items:
+            if op is c.SUBPATTERN:
+                group, _, _, sub = av
+                if group in names and maybe:
+                    optional.add(names[group])
+                walk(sub, maybe)
+            elif op in repeats:
+                low, _high, sub = av
+                walk(sub, maybe or low == 0)
+            elif op is c.BRANCH:
+                for branch in av[1]:
+                    walk(branch, True)
+            elif op in (c.ASSERT, c.ASSERT_NOT):
+                walk(av[1], True)
+    walk(parsed, False)
+    return frozenset(optional)
+
+
+def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key: str,
+                         levelnos: Mapping[str, int]):
+    """Generate, once per variant, the function that turns a match into a record.
+
+    ``build(m, parse_time, const, lineno) -> (record, message)``: the envelope (created,
+    formatted, name, level, line number), the constant fragment ``const`` of the file
+    (source, origin, format, path keys) and each declared field converted to its kind, in
+    one dict display: the per-line cost of a hand-written loop, from the table's data. A
+    ``time`` the clock refuses (month 13) leaves ``created`` out and keeps the text under
+    ``raw_time_key``; the caller gives the record its neighbour's time.
+    """
+    groups = sorted(regex.groupindex, key=regex.groupindex.get)
+    optional = optional_groups(variant.pattern)
+    unknown = [g for g in groups if g not in ROLES and g not in variant.fields
+               and g not in variant.ignore]
+    if unknown:
+        raise ValueError(f"variant {variant.name!r}: groups {unknown} have no role, no "
+                         "declared field and are not ignored")
+    var = {g: f"g_{g}" for g in groups}
+    body = [f"    {', '.join(var[g] for g in groups)}{',' if len(groups) == 1 else ''} "
+            "= m.groups()"]
+    if "epoch" in groups:
+        body.append(f"    created = float({var['epoch']})")
+    elif "time" in groups:
+        body += [ "    try:", f"        created = parse_time({var['time']})",
+                  "    except ValueError:", "        created = None"]
+    else:
+        body.append("    created = None")
+    level = var.get("level")
+    if level is None:
+        body.append("    levelname = 'INFO'")
+    elif variant.levels:
+        body.append(f"    levelname = levels.get({level}, {level})")
+    else:
+        body.append(f"    levelname = {level}")
+    msg = var.get("msg", "''")
+    logger = var.get("logger", repr(variant.name))
+    items = ["CREATED: created", f"FORMATTED: {msg}", f"NAME: {logger}",
+             "LEVELNAME: levelname", "LEVELNO: levelnos.get(levelname, 20)",
+             "LINENO: lineno", "**const"]
+    later = []
+    for g in groups:
+        if g not in variant.fields:
+            continue
+        key, kind = variant.fields[g]
+        value = KINDS[kind].format(var[g])
+        if g in optional:
+            later.append(f"    if {var[g]}:\n        rec[{key!r}] = {value}")
+        else:
+            items.append(f"{key!r}: {value}")
+    body.append("    rec = {" + ", ".join(items) + "}")
+    body += later
+    if "time" in groups:
+        body += ["    if created is None:", "        del rec[CREATED]",
+                 f"        rec[{raw_time_key!r}] = {var['time']}"]
+    body.append(f"    return rec, {msg}")
+    source = "def build(m, parse_time, const, lineno):\n" + "\n".join(body) + "\n"
+    namespace = {"CREATED": "created", "FORMATTED": "formatted", "NAME": "name",
+                 "LEVELNAME": "levelname", "LEVELNO": "levelno", "LINENO": "ev.lineno",
+                 "levels": dict(variant.levels), "levelnos": dict(levelnos)}
+    exec(compile(source, f"<record builder of {variant.name}>", "exec"), namespace)  # noqa: S102
+    build = namespace["build"]
+    build.source = source
+    return build
 
 
 class LineTable:
     """A source's variants, compiled, and matched most-recent-first."""
 
     def __init__(
-        self, name: str, variants: Sequence[Variant], first_chars: str | None = None
+        self, name: str, variants: Sequence[Variant], first_chars: str | None = None,
+        raw_time_key: str | None = None, levelnos: Mapping[str, int] | None = None,
     ) -> None:
         """``first_chars``, when given, are the only characters a line of any variant can
         start with; :meth:`may_match` lets a hot loop skip the regexes for other lines
@@ -78,6 +192,18 @@ class LineTable:
         self.tried = ", ".join(v.name for v in self.variants)
         self.first_chars = first_chars
         self._last = 0
+        self.raw_time_key = raw_time_key or "ev.time_raw"
+        self.levelnos = dict(levelnos or {"DEBUG": 10, "INFO": 20, "WARNING": 30,
+                                          "ERROR": 40, "CRITICAL": 50})
+        self._builders: dict[str, Any] = {}
+
+    def builder(self, variant: Variant):
+        """The generated record builder of ``variant`` (:func:`build_record_builder`)."""
+        built = self._builders.get(variant.name)
+        if built is None:
+            built = self._builders[variant.name] = build_record_builder(
+                variant, self.compiled(variant), self.raw_time_key, self.levelnos)
+        return built
 
     def may_match(self, line: str) -> bool:
         first_chars = self.first_chars
@@ -143,6 +269,7 @@ def read_line_blocks(
                 chunk = fh.read(min(block_size, remaining)) if remaining else b""
                 remaining -= len(chunk)
             if chunk:
+                report.advance(len(chunk))
                 data = tail + chunk if tail else chunk
                 cut = data.rfind(b"\n")
                 if cut < 0:

@@ -17,12 +17,6 @@ from ...core.record import (
     CREATED,
     EVENT,
     FORMATTED,
-    LEVELNAME,
-    LEVELNO,
-    LEVELS,
-    LINENO,
-    LINUX_PID,
-    NAME,
     ORIGIN,
     SOURCE,
     unparsed,
@@ -30,7 +24,7 @@ from ...core.record import (
 from ...core.report import UNPARSED_LINE, ImportReport
 from ...core.timezones import NaiveTimeConverter
 from .families import message_keys
-from .formats import HTEX_INTERCHANGE_MS, HTEX_POOL_MS, LINES, V2022
+from .formats import LINES, V2022
 from .keys import EXC_TEXT, FORMAT, INVALID_UTF8_KEY, LINE_COUNT, MESSAGE, SOURCE_NAME
 
 # ---------------------------------------------------------------------------------------
@@ -64,49 +58,6 @@ def _finish(rec: dict[str, Any], more: list[str]) -> dict[str, Any]:
     return rec
 
 
-_OPTIONAL_GROUPS = (
-    ("pid", LINUX_PID, int),
-    ("process_name", "parsl.process_name", str),
-    ("thread_name", "parsl.thread_name", str),
-    ("thread_id", "parsl.thread_id", int),
-    ("lineno", "parsl.logger_lineno", int),
-    ("func", "parsl.func_name", str),
-    ("rank", "parsl.rank", int),  # 1.x manager (0) and workers (the worker id)
-)
-
-
-def _optional_fields(groups: dict[str, str | None]) -> dict[str, Any]:
-    return {key: conv(groups[g]) for g, key, conv in _OPTIONAL_GROUPS if groups.get(g)}
-
-
-def _ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
-    """The millisecond variants: local time, and only some of the groups."""
-    groups = m.groupdict()
-    fields = _optional_fields(groups)
-    return times.parse(groups["time"]), groups["logger"], groups["level"], groups["msg"], fields
-
-
-def _pool_ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
-    time, logger, lineno, pid, tname, level, msg = m.groups()
-    return times.parse(time), logger, level, msg, {
-        LINUX_PID: int(pid), "parsl.thread_name": tname, "parsl.logger_lineno": int(lineno)}
-
-
-def _interchange_ms_fields(m: re.Match[str], times: NaiveTimeConverter) -> tuple:
-    time, logger, lineno, pname, pid, tname, func, level, msg = m.groups()
-    return times.parse(time), logger, level, msg, {
-        LINUX_PID: int(pid), "parsl.process_name": pname, "parsl.thread_name": tname,
-        "parsl.logger_lineno": int(lineno), "parsl.func_name": func}
-
-
-# Positional builders for the ms variants (a groupdict per line costs more than the regex);
-# v2022, the hot one, is built inline in text_records.
-_FIELDS_OF = {
-    HTEX_POOL_MS.name: _pool_ms_fields,
-    HTEX_INTERCHANGE_MS.name: _interchange_ms_fields,
-}
-
-
 def text_records(
     path: Path, origin: str, base: dict[str, Any], times: NaiveTimeConverter,
     report: ImportReport, part: Part | None = None, variants_seen: set[str] | None = None,
@@ -121,16 +72,18 @@ def text_records(
     # Logs rarely change format mid-file: try the variant of the previous record first,
     # without a call into the table.
     last_variant, last_regex = V2022, LINES.compiled(V2022)
-    levels = LEVELS
-    fields_of = _FIELDS_OF
     keys_of = message_keys
+    parse_time = times.parse
+    # Per variant: the file's constant fragment of every record, and the builder the table
+    # generated from the variant's declaration (importers.core.lineformat).
+    consts: dict[str, dict[str, Any]] = {}
+    builders: dict[str, Any] = {}
     pending: dict[str, Any] | None = None
     more: list[str] = []
     last_created: float | None = None
     blocks = (read_line_blocks(path, report) if part is None else
               read_line_blocks(path, report, start=part.start, end=part.end,
                                first_lineno=part.lineno))
-    v2022 = V2022
     for start, lines, bad in blocks:
         for offset, text in enumerate(lines):
             m = last_regex.match(text) if text and text[0] in first_chars else None
@@ -163,66 +116,26 @@ def text_records(
             if pending is not None:
                 yield _finish(pending, more) if more else pending
                 more = []
-            if last_variant is v2022:
-                # The hot variant, by position, in one dict: the epoch is exact.
-                (epoch, _asctime, pname, pid, tname, tid, logger, lineno, func, levelname,
-                 msg) = m.groups()
-                last_created = float(epoch)
-                event, keys = keys_of(msg)
-                pending = {
-                    CREATED: last_created,
-                    FORMATTED: msg,
-                    NAME: logger,
-                    LEVELNAME: levelname,
-                    LEVELNO: levels.get(levelname, 20),
-                    SOURCE: SOURCE_NAME,
-                    ORIGIN: origin,
-                    EVENT: event,
-                    LINENO: start + offset,
-                    LINE_COUNT: 1,
-                    FORMAT: "v2022",
-                    **base,
-                    LINUX_PID: int(pid),
-                    "parsl.process_name": pname,
-                    "parsl.thread_name": tname,
-                    "parsl.thread_id": int(tid),
-                    "parsl.logger_lineno": int(lineno),
-                    "parsl.func_name": func,
-                    **keys,
-                }
+            const = consts.get(last_variant.name)
+            if const is None:
+                const = consts[last_variant.name] = {SOURCE: SOURCE_NAME, ORIGIN: origin,
+                                                LINE_COUNT: 1, FORMAT: last_variant.name,
+                                                **base}
+                build = builders[last_variant.name] = LINES.builder(last_variant)
             else:
-                try:
-                    created, logger, levelname, msg, fields = fields_of.get(
-                        last_variant.name, _ms_fields)(m, times)
-                except ValueError:  # a time that looks right but is not (e.g. month 13)
-                    created, logger, levelname, msg, fields = _ms_fields_without_time(m)
-                    created = last_created
+                build = builders[last_variant.name]
+            pending, msg = build(m, parse_time, const, start + offset)
+            created = pending.get(CREATED)
+            if created is None:  # a time that looks right but is not (e.g. month 13)
+                if last_created is not None:
+                    pending[CREATED] = last_created
+            else:
                 last_created = created
-                event, keys = keys_of(msg)
-                pending = {
-                    CREATED: created,
-                    FORMATTED: msg,
-                    NAME: logger,
-                    LEVELNAME: levelname,
-                    LEVELNO: levels.get(levelname, 20),
-                    SOURCE: SOURCE_NAME,
-                    ORIGIN: origin,
-                    EVENT: event,
-                    LINENO: start + offset,
-                    LINE_COUNT: 1,
-                    FORMAT: last_variant.name,
-                    **base,
-                    **fields,
-                    **keys,
-                }
+            event, keys = keys_of(msg)
+            pending[EVENT] = event
+            if keys:
+                pending.update(keys)
             if bad and offset in bad:
                 pending[INVALID_UTF8_KEY] = True
     if pending is not None:
         yield _finish(pending, more) if more else pending
-
-
-def _ms_fields_without_time(m: re.Match[str]) -> tuple:
-    groups = m.groupdict()
-    fields = _optional_fields(groups)
-    fields["parsl.time_raw"] = groups.get("time") or groups.get("epoch")
-    return None, groups["logger"], groups["level"], groups["msg"], fields

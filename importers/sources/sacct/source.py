@@ -35,6 +35,7 @@ def read_file(path: str | os.PathLike, *, tz: str | None = None,
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
+            report.expect(os.fstat(fh.fileno()).st_size)
     except OSError as exc:
         raise UnusableInput("cannot read", path,
                             exc.strerror or "check that it exists and is readable") from None
@@ -42,6 +43,7 @@ def read_file(path: str | os.PathLike, *, tz: str | None = None,
     if head.lstrip()[:1] == b"{":
         with open(path, "rb") as fh:
             data = fh.read()
+        report.advance(len(data))
         yield from read_json(path, data, emitter.origin, report, emitter)
         return
     if not head.strip():
