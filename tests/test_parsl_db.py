@@ -7,6 +7,7 @@ monitoring, a failing task and a task that succeeds on retry, run twice into one
 
 from __future__ import annotations
 
+import json
 import shutil
 import sqlite3
 from collections import Counter
@@ -142,6 +143,36 @@ def test_zone_of_naive_times_shifts_created_by_its_offset(release: Path) -> None
     report = ImportReport()
     list(parsl_db.read(db, tz="America/Chicago", report=report))
     assert report.assumptions["zone"] == "America/Chicago (--tz)"
+
+
+@pytest.mark.parametrize("release", [r for r in RELEASES if r.name in ("1.2.0", "2024.12.30")],
+                         ids=_ids)
+def test_zone_without_tz_is_the_one_the_runs_logs_tell(release: Path, tmp_path: Path) -> None:
+    """1.2.0 ran in Europe/Berlin and 2024.12.30 in America/Chicago (metadata.json): without
+    --tz the DB is read in the zone its run dirs' logs tell, so a try's launch in the DB and
+    the same launch in parsl.log (as parsl-logs reads it) are the same instant."""
+    from importers.sources import parsl_logs
+
+    offset = json.loads((release / "metadata.json").read_text())["utc_offset_seconds"]
+    report = ImportReport()
+    db = list(parsl_db.read(_db(release), report=report))
+    assert report.assumptions["zone"].startswith(f"UTC{offset / 3600:+g}h inferred from run 000")
+    logs = [r for r in parsl_logs.read([release / "runinfo"])
+            if r["ev.event"] == "task_launched"]
+    in_logs: dict = {}
+    for r in logs:  # a task's first launch is its try 0 (1.x names no try)
+        if r.get("parsl.try_id", 0) == 0:
+            in_logs.setdefault((r["parsl.run_id"], r["parsl.task_id"]), r["created"])
+    in_db = {(r["parsl.run_id"], r["parsl.task_id"]): r["created"] for r in db
+             if r["ev.event"] == "try_launched" and r["parsl.try_id"] == 0}
+    assert in_db and in_db.keys() <= in_logs.keys()
+    for key, created in in_db.items():
+        assert abs(created - in_logs[key]) < 1.0, key
+    # A DB alone (no run dirs beside it) is read in the machine's zone.
+    shutil.copy(_db(release), tmp_path / "monitoring.db")
+    report = ImportReport()
+    assert len(list(parsl_db.read(tmp_path / "monitoring.db", report=report))) == len(db)
+    assert report.assumptions["zone"].endswith("(machine local; --tz to change)")
 
 
 @pytest.mark.parametrize("release", RELEASES, ids=_ids)

@@ -10,7 +10,9 @@ Why not Parsl's ``Database`` class: it runs ``create_all`` on the file it opens.
 file read-only (``mode=ro``) so a post-mortem can never alter the evidence.
 
 Parsl stores naive local datetimes (``2024-03-04 12:34:56.789012``); they are read in the
-``--tz`` zone (default: the machine's), and the report says which.
+``--tz`` zone. Without ``--tz``, the zone is the one the logs of the run dirs beside the DB
+tell (``runinfo/000/parsl.log``, as parsl-logs infers it), so DB and log events of one run
+share a timeline; with no such logs, the machine's. The report says which.
 
 Example::
 

@@ -28,6 +28,7 @@ from ...core.report import (
 from ...core.runner import run_import
 from ...core.source import Source, add_jobs_argument
 from ...core.timezones import NaiveTimeConverter, resolve_zone
+from ..parsl_logs.paths import zone_of_runs
 from .database import (
     SQLITE_MAGIC,
     database_error,
@@ -62,7 +63,8 @@ def read(
     """
     report = report if report is not None else ImportReport()
     db_path = resolve_db_path(path)
-    zone, zone_label = resolve_zone(tz)
+    inferred = None if tz else zone_of_runs(db_path.parent)
+    zone, zone_label = inferred or resolve_zone(tz)
     report.assume("zone", zone_label)
     converter = NaiveTimeConverter(zone)
     origin = str(db_path)

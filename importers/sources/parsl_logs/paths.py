@@ -81,7 +81,7 @@ class RunContext:
 
     run_id: str | None = None
     offset_seconds: float | None = None
-    offset_from: str = "the run's parsl.log"
+    offset_from: str = "parsl.log"
 
 
 # submit_scripts/parsl.<executor>.block-<n>.<epoch>.sh (2022.10 on), parsl.<provider>.<epoch>.sh
@@ -150,8 +150,29 @@ def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
             continue
     if ctx.offset_seconds is None and (run_dir / "parsl.log").is_file():
         ctx.offset_seconds = _offset_from_submit_scripts(run_dir, run_dir / "parsl.log")
-        ctx.offset_from = "the run's submit script names and parsl.log"
+        ctx.offset_from = "submit script names and parsl.log"
     return ctx
+
+
+def zone_of_runs(runinfo: Path) -> tuple[tzinfo, str] | None:
+    """The zone offset of the run dirs under ``runinfo`` (``000``, ``001``...), from the first
+    whose logs tell it, with a label for the summary; None when none does.
+
+    The monitoring DB beside them stores the same machine's naive local times, so parsl-db
+    reads it in this zone when no ``--tz`` is given (one offset for the whole DB: runs that
+    straddle a daylight-saving change need ``--tz``).
+    """
+    try:
+        runs = sorted(p for p in runinfo.iterdir() if _RUN_DIR.match(p.name) and p.is_dir())
+    except OSError:
+        return None
+    for run in runs:
+        ctx = scan_run(run)
+        if ctx.offset_seconds is not None:
+            label = (f"UTC{ctx.offset_seconds / 3600:+g}h inferred from run {run.name}'s "
+                     f"{ctx.offset_from}; --tz to change")
+            return timezone(timedelta(seconds=ctx.offset_seconds)), label
+    return None
 
 
 def is_log_file(path: Path) -> bool:
@@ -217,7 +238,7 @@ def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
             zone, label = explicit_zone
         elif ctx and ctx.offset_seconds is not None:
             zone = timezone(timedelta(seconds=ctx.offset_seconds))
-            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from {ctx.offset_from}"
+            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from the run's {ctx.offset_from}"
         else:
             zone, label = resolve_zone(None)
         jobs.append(FileJob(path, base, zone, label))
