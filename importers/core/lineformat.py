@@ -18,6 +18,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -65,7 +66,7 @@ class Variant:
 # ``time`` (text read with the variant's ``time_format`` by the caller's clock) -> created,
 # ``level`` (through ``levels``) -> levelname/levelno, ``msg`` -> formatted, ``logger`` -> name.
 ROLES = ("epoch", "time", "level", "msg", "logger")
-KINDS = {"str": "{}", "int": "int({})", "float": "float({})"}
+KINDS: dict[str, Any] = {"str": str, "int": int, "float": float}
 
 
 def optional_groups(pattern: str) -> frozenset[str]:
@@ -101,16 +102,28 @@ def optional_groups(pattern: str) -> frozenset[str]:
     return frozenset(optional)
 
 
+def _picker(indexes: list[int]):
+    """``groups -> tuple of the values at indexes`` in C (itemgetter), a tuple even of one."""
+    if not indexes:
+        return lambda groups: ()
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda groups: (groups[only],)
+    return itemgetter(*indexes)
+
+
 def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key: str,
                          levelnos: Mapping[str, int]):
-    """Generate, once per variant, the function that turns a match into a record.
+    """Make, once per variant, the function that turns a match into a record.
 
     ``build(m, parse_time, const, lineno) -> (record, message)``: the envelope (created,
     formatted, name, level, line number), the constant fragment ``const`` of the file
-    (source, origin, format, path keys) and each declared field converted to its kind, in
-    one dict display: the per-line cost of a hand-written loop, from the table's data. A
-    ``time`` the clock refuses (month 13) leaves ``created`` out and keeps the text under
-    ``raw_time_key``; the caller gives the record its neighbour's time.
+    (source, origin, format, path keys) and each declared field converted to its kind. The
+    positions of the groups and the keys are worked out here, from the table; per line the
+    work is one ``groups()``, one dict display and a few C-level zips. A ``time`` the clock
+    refuses (month 13) leaves ``created`` out and keeps the text under ``raw_time_key``;
+    the caller gives the record its neighbour's time. Nothing is generated or evaluated:
+    the formats are data, never code.
     """
     groups = sorted(regex.groupindex, key=regex.groupindex.get)
     optional = optional_groups(variant.pattern)
@@ -119,51 +132,64 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     if unknown:
         raise ValueError(f"variant {variant.name!r}: groups {unknown} have no role, no "
                          "declared field and are not ignored")
-    var = {g: f"g_{g}" for g in groups}
-    body = [f"    {', '.join(var[g] for g in groups)}{',' if len(groups) == 1 else ''} "
-            "= m.groups()"]
-    if "epoch" in groups:
-        body.append(f"    created = float({var['epoch']})")
-    elif "time" in groups:
-        body += [ "    try:", f"        created = parse_time({var['time']})",
-                  "    except ValueError:", "        created = None"]
-    else:
-        body.append("    created = None")
-    level = var.get("level")
-    if level is None:
-        body.append("    levelname = 'INFO'")
-    elif variant.levels:
-        body.append(f"    levelname = levels.get({level}, {level})")
-    else:
-        body.append(f"    levelname = {level}")
-    msg = var.get("msg", "''")
-    logger = var.get("logger", repr(variant.name))
-    items = ["CREATED: created", f"FORMATTED: {msg}", f"NAME: {logger}",
-             "LEVELNAME: levelname", "LEVELNO: levelnos.get(levelname, 20)",
-             "LINENO: lineno", "**const"]
-    later = []
+    at = {g: i for i, g in enumerate(groups)}
+    by_kind: dict[str, tuple[list[str], list[int]]] = {}
+    maybe: list[tuple[str, int, Any]] = []
     for g in groups:
-        if g not in variant.fields:
-            continue
-        key, kind = variant.fields[g]
-        value = KINDS[kind].format(var[g])
-        if g in optional:
-            later.append(f"    if {var[g]}:\n        rec[{key!r}] = {value}")
+        if g in variant.fields:
+            key, kind = variant.fields[g]
+            if kind not in KINDS:
+                raise ValueError(f"variant {variant.name!r}: unknown kind {kind!r} of {g!r}")
+            if g in optional:
+                maybe.append((key, at[g], KINDS[kind]))
+            else:
+                keys, indexes = by_kind.setdefault(kind, ([], []))
+                keys.append(key)
+                indexes.append(at[g])
+    strs = by_kind.get("str", ([], []))
+    str_keys, pick_strs = tuple(strs[0]), _picker(strs[1])
+    converted = [(tuple(keys), _picker(indexes), KINDS[kind])
+                 for kind, (keys, indexes) in by_kind.items() if kind != "str"]
+    i_epoch, i_time = at.get("epoch"), at.get("time")
+    i_level, i_msg, i_logger = at.get("level"), at.get("msg"), at.get("logger")
+    levels = dict(variant.levels)
+    levelnos = dict(levelnos)
+    default_name = variant.name
+
+    def build(m: re.Match[str], parse_time, const: Mapping[str, Any],
+              lineno: int) -> tuple[dict[str, Any], str]:
+        g = m.groups()
+        created: float | None
+        if i_epoch is not None:
+            created = float(g[i_epoch])
+        elif i_time is not None:
+            try:
+                created = parse_time(g[i_time])
+            except ValueError:
+                created = None
         else:
-            items.append(f"{key!r}: {value}")
-    body.append("    rec = {" + ", ".join(items) + "}")
-    body += later
-    if "time" in groups:
-        body += ["    if created is None:", "        del rec[CREATED]",
-                 f"        rec[{raw_time_key!r}] = {var['time']}"]
-    body.append(f"    return rec, {msg}")
-    source = "def build(m, parse_time, const, lineno):\n" + "\n".join(body) + "\n"
-    namespace = {"CREATED": "created", "FORMATTED": "formatted", "NAME": "name",
-                 "LEVELNAME": "levelname", "LEVELNO": "levelno", "LINENO": "ev.lineno",
-                 "levels": dict(variant.levels), "levelnos": dict(levelnos)}
-    exec(compile(source, f"<record builder of {variant.name}>", "exec"), namespace)  # noqa: S102
-    build = namespace["build"]
-    build.source = source
+            created = None
+        level = "INFO" if i_level is None else g[i_level]
+        if levels:
+            level = levels.get(level, level)
+        msg = "" if i_msg is None else g[i_msg]
+        rec = {"created": created, "formatted": msg,
+               "name": default_name if i_logger is None else g[i_logger],
+               "levelname": level, "levelno": levelnos.get(level, 20), "ev.lineno": lineno,
+               **const}
+        rec.update(zip(str_keys, pick_strs(g)))  # noqa: B905 - lengths fixed by the table
+        for keys, pick, conv in converted:
+            rec.update(zip(keys, map(conv, pick(g))))  # noqa: B905 - as above
+        for key, index, conv in maybe:
+            value = g[index]
+            if value:
+                rec[key] = conv(value)
+        if created is None:
+            del rec["created"]
+            if i_time is not None:
+                rec[raw_time_key] = g[i_time]
+        return rec, msg
+
     return build
 
 
