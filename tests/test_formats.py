@@ -120,3 +120,13 @@ def test_a_group_without_a_role_or_field_is_refused() -> None:
                 fields={"pid": ("linux.pid", "int")})
     with pytest.raises(ValueError, match="host"):
         LineTable("demo", [v]).builder(v)
+
+
+@pytest.mark.parametrize("label,table", TABLES, ids=[t[0] for t in TABLES])
+def test_a_table_built_by_the_engine_declares_every_variant(label, table) -> None:
+    """A table whose records the engine builds (parsl-logs' LINES) declares every variant's
+    fields, so a new variant added without them fails here, not on a user's log."""
+    if any(v.fields for v in table.variants):
+        for variant in table.variants:
+            assert variant.fields, f"{label}:{variant.name} declares no fields"
+            table.builder(variant)
