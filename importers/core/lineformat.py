@@ -155,6 +155,27 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     levels = dict(variant.levels)
     levelnos = dict(levelnos)
     default_name = variant.name
+    if (i_epoch is not None and i_level is not None and i_msg is not None
+            and i_logger is not None and not maybe and not levels
+            and set(by_kind) <= {"str", "int"}):
+        # The common shape (Parsl's v2022: an exact epoch, every field always there): the
+        # same record with no branch per line.
+        int_keys, pick_ints = (tuple(by_kind["int"][0]), _picker(by_kind["int"][1])) \
+            if "int" in by_kind else ((), _picker([]))
+
+        def build_exact(m: re.Match[str], parse_time, const: Mapping[str, Any],
+                        lineno: int) -> tuple[dict[str, Any], str]:
+            g = m.groups()
+            level = g[i_level]
+            msg = g[i_msg]
+            rec = {"created": float(g[i_epoch]), "formatted": msg, "name": g[i_logger],
+                   "levelname": level, "levelno": levelnos.get(level, 20),
+                   "ev.lineno": lineno, **const}
+            rec.update(zip(str_keys, pick_strs(g)))  # noqa: B905 - lengths fixed
+            rec.update(zip(int_keys, map(int, pick_ints(g))))  # noqa: B905 - as above
+            return rec, msg
+
+        return build_exact
 
     def build(m: re.Match[str], parse_time, const: Mapping[str, Any],
               lineno: int) -> tuple[dict[str, Any], str]:
