@@ -12,6 +12,8 @@ Benches live in scripts/benches/<name>.py, one module per importer, each definin
 ``BENCHES = {name: (build(units, workdir) -> input path, count(input) -> units,
 {measurement: run(input, out)})}`` with a ``floor`` measurement and ``ours``, and
 ``PEERS = {name: peer measurement}``. scripts/benches/_floors.py has the shared floors.
+A module may also define ``REPORTS = {name: report(sizes, repeat, workdir) -> [lines]}``
+for figures that are not rates (e.g. a latency), printed as they are.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ BENCH_DIR = Path(__file__).resolve().parent / "benches"
 
 
 def load_benches() -> tuple[dict, dict, dict]:
-    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES) entries."""
+    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES, REPORTS)."""
     benches: dict = {}
     peers: dict = {}
     sizes: dict = {}
@@ -48,7 +50,11 @@ def load_benches() -> tuple[dict, dict, dict]:
         benches.update(module.BENCHES)
         peers.update(getattr(module, "PEERS", {}))
         sizes.update(getattr(module, "SIZES", {}))
+        REPORTS.update(getattr(module, "REPORTS", {}))
     return benches, peers, sizes
+
+
+REPORTS: dict = {}
 
 
 BENCHES, PEERS, SIZES = load_benches()
@@ -120,7 +126,8 @@ def main() -> None:
         child(*sys.argv[2:6])
         return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("benches", nargs="*", default=list(BENCHES), choices=list(BENCHES))
+    parser.add_argument("benches", nargs="*", default=list(BENCHES),
+                        choices=[*BENCHES, *REPORTS])
     parser.add_argument("--sizes", default=None,
                         help="comma-separated input sizes in units (rows, lines); default: "
                         "each bench's SIZES, else 1e5,1e6")
@@ -136,6 +143,10 @@ def main() -> None:
     results = []
     try:
         for bench in args.benches:
+            if bench in REPORTS:
+                for line in REPORTS[bench](given, args.repeat, workdir):
+                    print(line, flush=True)
+                continue
             sizes = given or [int(n) for n in SIZES.get(bench, (1e5, 1e6))]
             results += run(bench, sizes, args.repeat, workdir)
     finally:

@@ -28,11 +28,12 @@ def blocks() -> list[tuple[str, str]]:
 
 def test_the_page_has_examples_of_each_kind() -> None:
     kinds = [kind for kind, _ in blocks()]
-    assert kinds.count("console") >= 2 and kinds.count("python") >= 3
+    assert kinds.count("console") >= 3 and kinds.count("python") >= 4
 
 
 def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     pytest.importorskip("opentelemetry.proto.logs.v1.logs_pb2")
+    pytest.importorskip("duckdb")
     (tmp_path / "fixtures").symlink_to(ROOT / "fixtures")
     monkeypatch.chdir(tmp_path)
     env = {**os.environ, "TZ": "UTC",
@@ -54,6 +55,7 @@ def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     [(_, actions)] = [o for o in outputs if "execute_start" in o[0]]
     assert "Invoking action" in actions
     assert (tmp_path / "pool.otlp.jsonl").stat().st_size > 0
+    assert namespace["stats"].slices > 0 and (tmp_path / "actions.trace.json").exists()
     [(_, lines)] = [o for o in outputs if o[0].startswith("$ cat livepool")]
     assert int(lines) > 300          # auto --follow imported the run's text logs
 

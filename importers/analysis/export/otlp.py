@@ -155,16 +155,23 @@ def created_of(nanos: int) -> float | int:
 
 def any_value(value: Any) -> dict[str, Any]:
     """A JSON value as an OTLP ``AnyValue`` (the JSON form, lowerCamelCase)."""
-    if isinstance(value, str):
+    kind = type(value)                   # exact types first: the hot path, no isinstance
+    if kind is str:
         return {"stringValue": value}
-    if isinstance(value, bool):          # before int: bool is an int in Python
+    if kind is float:
+        return {"doubleValue": value}
+    if kind is bool:                     # before int: bool is an int in Python
         return {"boolValue": value}
-    if isinstance(value, int):
+    if kind is int or isinstance(value, int) and not isinstance(value, bool):
         if _INT64[0] <= value <= _INT64[1]:
             return {"intValue": str(value)}
         return {"stringValue": str(value)}   # wider than int64: kept, as its digits
+    if isinstance(value, str):
+        return {"stringValue": str(value)}
+    if isinstance(value, bool):
+        return {"boolValue": bool(value)}
     if isinstance(value, float):
-        return {"doubleValue": value}
+        return {"doubleValue": float(value)}
     if value is None:
         return {}
     if isinstance(value, Mapping):
@@ -275,7 +282,8 @@ def log_record(rec: Mapping[str, Any]) -> dict[str, Any]:
         skip.add(TRACE_ID_KEY)
     if span:
         skip.add(SPAN_ID_KEY)
-    out["attributes"] = attributes((k, v) for k, v in rec.items() if k not in skip)
+    out["attributes"] = [{"key": k, "value": {"stringValue": v} if type(v) is str
+                          else any_value(v)} for k, v in rec.items() if k not in skip]
     if trace:
         out["traceId"] = trace
     if span:
