@@ -161,6 +161,7 @@ def follow_paths(
     poll: float = 0.2,
     rescan: float = 2.0,
     settle: float = 1.0,
+    reimport_every: float = 30.0,
     notice: Callable[[str], None] | None = None,
 ) -> FollowResult:
     """Import everything under ``paths`` and keep importing while it is written.
@@ -170,8 +171,10 @@ def follow_paths(
     this again resumes without losing or doubling a line. Pool-format files (Academy's,
     Parsl's JSON logs) are followed by copying their new lines to where ``auto`` copies
     them. Other inputs (a monitoring DB, Slurm output, exit-code files) are imported as
-    ``auto`` imports them, and imported again when they change: the import replaces its own
-    pool file atomically, so nothing doubles. Sources whose pool file covers all their files
+    ``auto`` imports them, and imported again when they change (at most every
+    ``reimport_every`` seconds: a monitoring DB changes all the time during a run, and each
+    import reads it whole), and once more at the end: the import replaces its own pool file
+    atomically, so nothing doubles. Sources whose pool file covers all their files
     together (squeue snapshots) are imported once, at the end. ``paths`` are walked again
     every ``rescan`` seconds for new files (a new block's manager log).
     """
@@ -231,17 +234,20 @@ def follow_paths(
         for source in done.sources:
             result.errors.extend(d for d in source.details if d.startswith("error"))
 
-    last_scan = -1e300
+    last_scan = last_import = -1e300
     try:
         while True:
             now = time.monotonic()
             if now - last_scan >= rescan:
                 discover()
                 last_scan = now
+            if now - last_import >= reimport_every:
                 changed = [p for p in others if _signature(p) != imported.get(p)]
-                for p in changed:
-                    imported[p] = _signature(p)
-                reimport(changed)
+                if changed:
+                    for p in changed:
+                        imported[p] = _signature(p)
+                    reimport(changed)
+                    last_import = now
             for log in result.logs.values():
                 log.step()
             if (stop is not None and stop()) or (deadline is not None and now >= deadline):

@@ -85,8 +85,8 @@ def unaccounted(path: Path, records: list[dict]) -> list[int]:
             covered.update(range(rec["ev.lineno"], rec["ev.lineno"] + span))
     missing = []
     for number in range(1, line_count(data) + 1):
-        text = lines[number - 1].strip().strip(b"\0\xff\xfe").strip()
-        header = number <= 3 and not any(c in b"0123456789" for c in text)
+        text = lines[number - 1].decode("utf-8", "replace").strip().strip("\0\ufffd")
+        header = number <= 3 and not any(c.isdigit() for c in text)
         if number not in covered and text and not header:
             missing.append(number)
     return missing
@@ -118,3 +118,38 @@ def test_every_importer_survives_every_bad_input(importer: str, item: str, speci
     if path.is_file() and not path.is_symlink() and item != "parsl-log.10mb-single-line":
         if any("ev.lineno" in r for r in records if r.get("ev.origin") == str(path)):
             assert unaccounted(path, records) == [], f"lines lost: {err}"
+
+
+REAL_INPUTS = {
+    "parsl-logs": FIXTURES / "parsl" / "2026.10.26" / "runinfo" / "000" / "parsl.log",
+    "parsl-db": FIXTURES / "parsl" / "2026.10.26" / "runinfo" / "monitoring.db",
+    "redis-log": FIXTURES / "redis" / "7.0.15" / "failover-master.log",
+    "sacct": FIXTURES / "slurm" / "sacct_a.json",
+    "squeue": FIXTURES / "slurm" / "squeue_04_20261125T085445Z.json",
+    "procs": FIXTURES / "procs" / "captured" / "bpftrace_execsnoop_bt.txt",
+}
+OTHER_FORMS = {"sacct": FIXTURES / "slurm" / "sacct_P_local.txt",
+               "squeue": FIXTURES / "slurm" / "squeue_01_20261125T085437Z.txt"}
+
+
+@pytest.mark.parametrize("importer", sorted(REAL_INPUTS))
+def test_each_importer_refuses_the_others_real_inputs(importer: str, tmp_path: Path,
+                                                      capsys) -> None:
+    """Every importer checks that its input is its format before writing anything: another
+    source's real file is one error line, exit 2, and an empty pool (a Redis log given to
+    parsl-logs once gave 48 unparsed records; squeue JSON given to sacct, events with no
+    time)."""
+    others = {**{k: v for k, v in REAL_INPUTS.items() if k != importer},
+              **{f"{k}-text": v for k, v in OTHER_FORMS.items() if k != importer}}
+    for name, path in others.items():
+        pool = tmp_path / name
+        code, err = run([a.format(path) for a in IMPORTERS[importer]] + ["--pool", str(pool)],
+                        capsys)
+        assert code == 2, f"{importer} accepted {name}: {err}"
+        assert err.startswith("error: ") and err.count("\n") == 1
+        assert not pool.exists() or not list(pool.rglob("*.jsonlog"))
+    own = [REAL_INPUTS[importer], OTHER_FORMS.get(importer)]
+    for path in filter(None, own):
+        code, err = run([a.format(path) for a in IMPORTERS[importer]]
+                        + ["--pool", str(tmp_path / "own")], capsys)
+        assert code == 0, err

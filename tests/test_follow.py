@@ -193,3 +193,12 @@ def test_cli_follows_a_file_being_written(pool: Path) -> None:
     assert proc.returncode == 0, err
     got = [orjson.loads(x) for x in out.splitlines()]
     assert [r["formatted"] for r in got] == [orjson.loads(x)["formatted"] for x in agent[1:11]]
+
+
+def test_printed_lines_never_replay_terminal_escapes() -> None:
+    from importers.commands.follow import format_line
+
+    # Hand-typed hostile record: an escape sequence and a bidi override in the message.
+    line = format_line({"created": 0.0, "formatted": "x\x1b[2Jy\u202ez", "ev.source": "w\x07"})
+    assert "\x1b" not in line and "\u202e" not in line and "\x07" not in line
+    assert "\\x1b[2J" in line and "\\u202e" in line

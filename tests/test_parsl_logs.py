@@ -232,6 +232,19 @@ def _v1_manager_dirs(run: str) -> list[Path]:
     return sorted((V1 / "runinfo" / run / "htex_local").glob("block-*/*"))
 
 
+def test_1x_fixture_imports_with_no_unparsed_line(tmp_path: Path, capsys) -> None:
+    """The commands a user runs on a 1.x runinfo/: every line parsed, the zone stated."""
+    assert main(["parsl-logs", str(V1 / "runinfo"), "--pool", str(tmp_path / "a")]) == 0
+    err = capsys.readouterr().err
+    assert "(0 unparsed)" in err and "zone of ms-format logs UTC+1h inferred from the run's " \
+        "submit script names and parsl.log" in err
+    assert main(["auto", str(V1), "--pool", str(tmp_path / "b")]) == 0
+    err = capsys.readouterr().err
+    assert "auto: parsl-db: 1 files" in err and "auto: parsl-logs: 20 files" in err
+    assert err.count("(0 unparsed)") == 2
+    assert not [r for r in pool.read(tmp_path / "b") if r.get("ev.event") == "unparsed"]
+
+
 def test_1x_worker_line_field_by_field() -> None:
     """A 1.x worker line: Rank (the worker id) where later releases print the pid; the keys
     of the modern worker_task_received family; block, manager and worker from the path."""

@@ -422,3 +422,24 @@ def test_a_truncated_row_after_a_complete_one_is_unparsed_not_glued(tmp_path) ->
     assert all("34.batch" not in r.get("slurm.submit_line", "") for r in records)
     pool_dir = tmp_path / "pool"
     assert main(["sacct", "--file", str(cut), "--pool", str(pool_dir), "-q"]) == 1
+
+
+def test_sacct_json_cut_short_keeps_the_jobs_before_the_cut(tmp_path) -> None:
+    """sacct --json is read job by job (ijson), so a document cut short (a full disk, a
+    killed sacct) keeps every job before the cut, named as TruncatedInput (exit 1), instead
+    of losing the whole file to one JSON error."""
+    from importers.core.report import TRUNCATED_INPUT
+
+    whole = (FIXTURES / "slurm" / "sacct_a.json").read_bytes()
+    cut = tmp_path / "sacct_cut.json"
+    cut.write_bytes(whole[: len(whole) // 2])
+    report = ImportReport()
+    records = list(sacct.read_file(cut, tz="UTC", report=report))
+    full = list(sacct.read_file(FIXTURES / "slurm" / "sacct_a.json", tz="UTC"))
+    assert 0 < len(records) < len(full)
+    def same(recs):
+        return [{k: v for k, v in r.items() if k != "ev.origin"} for r in recs]
+
+    assert same(records) == same(full[: len(records)]), "the jobs before the cut, as whole"
+    assert report.problems[TRUNCATED_INPUT] == 1
+    assert main(["sacct", "--file", str(cut), "--pool", str(tmp_path / "pool"), "-q"]) == 1

@@ -110,8 +110,8 @@ def test_json_snapshots_carry_the_raw_wait_status() -> None:
 
 def test_snapshot_time_falls_back_to_the_file_mtime(tmp_path: Path) -> None:
     copies = []
-    for path in JSON[:2]:
-        copy = tmp_path / path.name
+    for index, path in enumerate(JSON[:2]):
+        copy = tmp_path / f"snapshot-{'ab'[index]}.json"   # no time in the name
         shutil.copy(path, copy)
         os.utime(copy, (taken(path), taken(path)))
         copies.append(copy)
@@ -119,6 +119,49 @@ def test_snapshot_time_falls_back_to_the_file_mtime(tmp_path: Path) -> None:
     events = list(squeue.read(copies, report=report))
     assert {r["created"] for r in events} == {taken(p) for p in JSON[:2]}
     assert report.assumptions["snapshot time"] == "file mtime (2 files)"
+
+
+def test_snapshot_time_from_the_file_name_survives_a_copy(tmp_path: Path) -> None:
+    """cp, git clone and tar give every snapshot one mtime; a time in the name
+    (squeue > q_$(date -u +%Y%m%dT%H%M%SZ).txt, as the fixtures were taken) is kept, so the
+    state changes between the real text snapshots are all found."""
+    copies = []
+    for path in TEXT:
+        copy = tmp_path / path.name
+        shutil.copy(path, copy)
+        os.utime(copy, (1_800_000_000, 1_800_000_000))   # one mtime for all
+        copies.append(copy)
+    report = ImportReport()
+    events = list(squeue.read(copies, report=report))
+    original = list(squeue.read(TEXT, at=None))
+    assert report.assumptions["snapshot time"] == f"file name ({len(TEXT)} files)"
+    assert {r["created"] for r in events} == {taken(p) for p in TEXT}
+    changes = [r for r in events if r["ev.event"] == "job_state_change"]
+    assert changes and len(changes) == sum(r["ev.event"] == "job_state_change"
+                                           for r in original)
+    assert not report.problems
+
+
+def test_snapshots_sharing_one_mtime_are_never_silent(tmp_path: Path) -> None:
+    """No time in the names and one mtime: times and order are unknown, and snapshots of
+    one time cannot show a state change (they could be the same moment twice). That was
+    silent; it is named as BadTimestamp (exit 1), saying to give --at."""
+    copies = []
+    for index, path in enumerate(TEXT):
+        copy = tmp_path / f"q{index:02d}.txt"
+        shutil.copy(path, copy)
+        os.utime(copy, (1_800_000_000, 1_800_000_000))
+        copies.append(copy)
+    report = ImportReport()
+    events = list(squeue.read(list(reversed(copies)), report=report))
+    assert report.problems["BadTimestamp"] == 1 and report.partial
+    assert report.details["BadTimestamp"] == [
+        f"{len(TEXT)} snapshots share one file mtime (q00.txt, ...): their times are unknown "
+        "and they are ordered by name; give --at per file"]
+    assert len({r["created"] for r in events}) == 1
+    pool_dir = tmp_path / "pool"
+    assert main(["squeue", *[a for c in copies for a in ("--file", str(c))], "--pool",
+                 str(pool_dir), "-q"]) == 1
 
 
 def test_snapshot_time_from_the_json_itself(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import orjson
 
 from ..core.errors import EXIT_OK, UnusableInput
 from ..core.pool import pool_dir
+from ..core.terminal import printable
 
 
 def parse_where(items: list[str] | None) -> list[tuple[str, Any]]:
@@ -26,8 +27,9 @@ def parse_where(items: list[str] | None) -> list[tuple[str, Any]]:
 
 
 def format_line(rec: dict[str, Any]) -> str:
-    """One readable line: local time, source, host/process, message (no terminal escapes
-    from the pool: control characters are shown escaped)."""
+    """One readable line: local time, source, host/process, first line of the message.
+    Pool content is untrusted: control and bidi characters are shown escaped, never
+    replayed on the terminal."""
     created = rec.get("created")
     when = (datetime.fromtimestamp(created).strftime("%H:%M:%S.%f")[:-3]
             if isinstance(created, (int, float)) else "--:--:--.---")
@@ -36,8 +38,7 @@ def format_line(rec: dict[str, Any]) -> str:
     pid = rec.get("linux.pid", rec.get("process", ""))
     where = f"{host}/{pid}" if host else str(pid)
     message = str(rec.get("formatted", "")).splitlines()[0] if rec.get("formatted") else ""
-    text = f"{when} {source:<10} {where:<12} {message}"
-    return text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    return printable(f"{when} {source:<10} {where:<12} {message}")
 
 
 def cmd_follow(args: argparse.Namespace) -> int:
@@ -63,7 +64,7 @@ def cmd_follow(args: argparse.Namespace) -> int:
 
     def notice(text: str) -> None:
         if not quiet:
-            print(f"follow: {text}", file=sys.stderr, flush=True)
+            print(f"follow: {printable(text)}", file=sys.stderr, flush=True)
 
     out = sys.stdout
     records = follow(pool, where=parse_where(args.where), has=args.has or (), since=args.since,

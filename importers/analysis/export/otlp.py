@@ -429,3 +429,53 @@ def records_from_message(message) -> Iterator[dict[str, Any]]:
                     if key in lr:
                         lr[key] = base64.b64decode(lr[key]).hex()
     return records_from_logs_data(data)
+
+
+# ---------------------------------------------------------------------------------------
+# The export format (``ev-import export POOL --to otlp FILE.jsonl [--endpoint URL]``)
+
+
+def _only(records: Iterable[Mapping[str, Any]], fields: Iterable[str] | None
+          ) -> Iterable[Mapping[str, Any]]:
+    if not fields:
+        return records
+    keep = set(fields) | {CREATED, FORMATTED, LEVELNAME, LEVELNO, NAME}
+    return ({k: v for k, v in rec.items() if k in keep} for rec in records)
+
+
+def export(query, target: str | None, fields: Iterable[str] | None = None, *,
+           endpoint: str | None = None, headers: Mapping[str, str] | None = None) -> int:
+    """Write ``query``'s records (an :class:`importers.analysis.Query`: time ordered, exact
+    digits) to ``target`` as OTLP/JSON lines, and/or POST them to ``endpoint``; return how
+    many records were exported. ``fields`` keeps only those keys (and the envelope)."""
+    count = 0
+    if target:
+        from . import atomic_path
+
+        with atomic_path(target) as tmp, open(tmp, "wb", buffering=1 << 20) as fh:
+            count = write_jsonl(_only(query.records(), fields), fh)
+    if endpoint:
+        from .otlp_http import send
+
+        result = send(batches(_only(query.records(), fields)), endpoint, headers=headers)
+        if result.rejected:
+            import sys
+
+            print(f"export: the collector rejected {result.rejected} of "
+                  f"{result.sent + result.rejected} records"
+                  + (f": {result.messages[0]}" if result.messages else ""), file=sys.stderr)
+        count = count or result.sent
+    return count
+
+
+def _format():
+    try:
+        from . import ExportFormat
+    except ImportError:          # the export registry is not there (older checkout)
+        return None
+    return ExportFormat("otlp", (".otlp.jsonl", ".otlp.json"),
+                        "OpenTelemetry logs as OTLP/JSON lines (the Collector's file "
+                        "format); --endpoint URL also sends them over OTLP/HTTP", export)
+
+
+FORMAT = _format()

@@ -280,44 +280,16 @@ class TraceWriter:
 # From a pool
 
 
-def _coalesce(columns: set[str], keys: Sequence[str], cast: str) -> str:
-    from ..load import quote_ident
-
-    present = [f"TRY_CAST({quote_ident(k)} AS {cast})" for k in keys if k in columns]
-    return f"coalesce({', '.join(present)})" if present else "NULL"
-
-
-def _thing_tracks(query, thing: Thing) -> dict[tuple, tuple[str, int | None, str]]:
-    """The track of each thing: that of its first event (SQL over the selection)."""
-    from ..load import quote_ident
-
-    pool = query.pool
-    columns = set(pool.schema.columns)
-    keys = ", ".join(quote_ident(k) for k in thing.keys)
-    not_null = " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in thing.keys)
-    host = _coalesce(columns, HOST_KEYS, "VARCHAR")
-    pid = _coalesce(columns, PID_KEYS, "BIGINT")
-    source = ('coalesce("ev.source", split_part("name", \'.\', 1), \'?\')'
-              if "ev.source" in columns else 'coalesce(split_part("name", \'.\', 1), \'?\')')
-    rows = pool.con.execute(f"""
-        SELECT {keys}, arg_min({host}, "created"), arg_min({pid}, "created"),
-               arg_min({source}, "created")
-        FROM ({query.sql(ordered=False)}) WHERE {not_null} AND "created" IS NOT NULL
-        GROUP BY ALL
-    """).fetchall()
-    n = len(thing.keys)
-    out = {}
-    for row in rows:
-        values, (h, p, s) = tuple(row[:n]), row[n:]
-        out[values] = ("", None, str(s)) if p is None else ("" if h is None else str(h),
-                                                            int(p), str(s))
-    return out
-
-
 def _plain(value: Any) -> Any:
     if hasattr(value, "item"):
         value = value.item()
     return value
+
+
+def _missing(value: Any) -> bool:
+    import math
+
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def write_trace(events, fh: BinaryIO, *, things: Sequence[Thing] = DEFAULT_THINGS,
@@ -325,11 +297,11 @@ def write_trace(events, fh: BinaryIO, *, things: Sequence[Thing] = DEFAULT_THING
     """Write the trace of ``events`` (a Pool or a Query: ``pool.events(where=..., since=...)``)
     to ``fh``; return what was written.
 
-    Memory: the things and counters of the selection (one row per thing), and one batch of
-    raw events at a time.
+    One pass over the records (time ordered, streamed) writes the instants and notes the
+    process of each thing's first event; then the things (``ev.lifetimes``) and their
+    counters (``ev.concurrency``) are written. Memory: one row per thing, and one batch of
+    records at a time.
     """
-    import math
-
     from .. import concurrency, lifetimes
     from ..query import Pool
 
@@ -341,35 +313,80 @@ def write_trace(events, fh: BinaryIO, *, things: Sequence[Thing] = DEFAULT_THING
         f'SELECT min("created"), max("created") FROM events {where}').fetchall()
     if low is None:
         low = high = 0.0
-    zero_ns = time_unix_nano(low)
-    writer = TraceWriter(fh, zero_ns)
+    writer = TraceWriter(fh, time_unix_nano(low))
     columns = set(pool.schema.columns)
-    for thing in things:
-        if any(k not in columns for k in thing.keys):
+    kinds = [t for t in things if all(k in columns for k in t.keys)]
+    first_track: dict[Thing, dict[tuple, tuple]] = {t: {} for t in kinds}
+    for rec in query.records():
+        flow = _flow_role(rec) if flows else None
+        if instants or flow is not None:
+            writer.instant(rec, flow)
+        if rec.get("created") is None:
             continue
+        for thing in kinds:
+            values = tuple(rec.get(k) for k in thing.keys)
+            if None in values:
+                continue
+            key = tuple(map(str, values))
+            seen = first_track[thing]
+            if key not in seen:
+                seen[key] = track_of(rec)
+    for thing in kinds:
         frame = lifetimes(query, thing=list(thing.keys))
         if frame.empty:
             continue
-        tracks = _thing_tracks(query, thing)
+        n = len(thing.keys)
         for row in frame.itertuples(index=False):
-            values = tuple(_plain(v) for v in row[:len(thing.keys)])
-            start, end = _plain(row[len(thing.keys)]), _plain(row[len(thing.keys) + 1])
-            if start is None or (isinstance(start, float) and math.isnan(start)):
+            values = tuple(_plain(v) for v in row[:n])
+            start, end = _plain(row[n]), _plain(row[n + 1])
+            if _missing(start):
                 continue
-            open_end = end is None or (isinstance(end, float) and math.isnan(end))
+            open_end = _missing(end)
+            track = first_track[thing].get(tuple(map(str, values)), ("", None, "?"))
             writer.thing(thing, values, writer.ts(start), writer.ts(high if open_end else end),
-                         int(_plain(row[-1])), tracks.get(values, ("", None, "?")), open_end)
+                         int(_plain(row[-1])), track, open_end)
         writer.counter(thing.kind, concurrency(frame).series)
-    if instants or flows:
-        for rec in query.records():
-            flow = _flow_role(rec) if flows else None
-            if instants or flow is not None:
-                writer.instant(rec, flow)
     return writer.close({"ev-import": {
-        "epoch_s": low, "epoch_ns": zero_ns, "last_s": high, "pool": str(pool.path),
+        "epoch_s": low, "epoch_ns": writer.zero_ns, "last_s": high, "pool": str(pool.path),
         "filters": conds, "things": [t.kind for t in things]}})
 
 
 def trace_events(data: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """The events of a loaded trace (for checks and notebooks)."""
     yield from data.get("traceEvents", ())
+
+
+# ---------------------------------------------------------------------------------------
+# The export format (``ev-import export POOL --to perfetto FILE.json``)
+
+
+def export(query, target: str, fields: Sequence[str] | None = None, *,
+           instants: bool = True) -> int:
+    """Write ``query``'s trace to ``target`` (atomically); return the records exported as
+    instants (or the things, without instants). Says on stderr when the file is past what
+    the viewers open (:data:`VIEWER_LIMIT_BYTES`)."""
+    import sys
+
+    from . import atomic_path
+
+    with atomic_path(target) as tmp, open(tmp, "wb", buffering=1 << 20) as fh:
+        stats = write_trace(query, fh, instants=instants)
+    if stats.bytes > VIEWER_LIMIT_BYTES:
+        print(f"export: {target} is {stats.bytes / 2**20:,.0f} MiB: chrome://tracing and the "
+              "Perfetto UI open at most a few hundred MB of JSON; export a window (--since/"
+              "--until) or a selection (--where), or run trace_processor --httpd",
+              file=sys.stderr)
+    return stats.instants if instants else stats.slices
+
+
+def _format():
+    try:
+        from . import ExportFormat
+    except ImportError:          # the export registry is not there (older checkout)
+        return None
+    return ExportFormat("perfetto", (".trace.json", ".perfetto.json"),
+                        "a Chrome trace event JSON timeline for Perfetto / chrome://tracing",
+                        export)
+
+
+FORMAT = _format()

@@ -82,6 +82,10 @@ class RunContext:
     run_id: str | None = None
     offset_seconds: float | None = None
     offset_from: str = "parsl.log"
+    # the same at the end of parsl.log: a run across a daylight-saving change has two
+    start_epoch: float | None = None
+    end_epoch: float | None = None
+    end_offset_seconds: float | None = None
 
 
 # submit_scripts/parsl.<executor>.block-<n>.<epoch>.sh (2022.10 on), parsl.<provider>.<epoch>.sh
@@ -119,6 +123,58 @@ def _offset_from_submit_scripts(run_dir: Path, parsl_log: Path,
     return None
 
 
+_EPOCH_AND_LOCAL = re.compile(r"(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ")
+
+
+def _offset_of(m: re.Match[str]) -> tuple[float, float]:
+    """(epoch, local - epoch rounded to the quarter hour zones use) of a v2022 line."""
+    local = datetime.fromisoformat(m.group(2)).replace(tzinfo=timezone.utc).timestamp()
+    epoch = float(m.group(1))
+    return epoch, round((local - epoch) / 900) * 900
+
+
+def _last_offset(path: Path, tail: int = 65536) -> tuple[float, float] | None:
+    """The offset on the last v2022 line of parsl.log (its end is read, not the whole)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, os.fstat(fh.fileno()).st_size - tail))
+            lines = fh.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        m = _EPOCH_AND_LOCAL.match(line)
+        if m:
+            return _offset_of(m)
+    return None
+
+
+def zone_of_run(ctx: RunContext) -> tuple[tzinfo, str] | None:
+    """A named zone for a run whose parsl.log shows two offsets (a daylight-saving change
+    during the run): this machine's zone if it fits both ends, else the first IANA zone that
+    does. A fixed offset would put every time after the change an hour off."""
+    if ctx.end_offset_seconds in (None, ctx.offset_seconds) or ctx.start_epoch is None:
+        return None
+    from zoneinfo import ZoneInfo, available_timezones
+
+    def fits(zone: tzinfo) -> bool:
+        return all((datetime.fromtimestamp(t, zone).utcoffset() or timedelta(0))
+                   .total_seconds() == off for t, off in ((ctx.start_epoch, ctx.offset_seconds),
+                                                          (ctx.end_epoch,
+                                                           ctx.end_offset_seconds)))
+
+    said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the start of the run's parsl.log, "
+            f"UTC{ctx.end_offset_seconds / 3600:+g}h at its end")
+    machine, key = resolve_zone(None)
+    if fits(machine):
+        return machine, f"{key.split(' (')[0]} (this machine's zone, which fits {said})"
+    for name in sorted(available_timezones()):
+        if "/" in name and not name.startswith(("Etc/", "posix", "right", "SystemV")):
+            zone = ZoneInfo(name)
+            if fits(zone):
+                return zone, f"{name} (a zone that fits {said}; --tz to say which)"
+    return None
+
+
 def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
     ctx = RunContext()
     for name in ("parsl.log", "parsl.jsonlog"):
@@ -135,12 +191,11 @@ def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
                             ctx.run_id = m.group(1)
                         continue
                     if ctx.offset_seconds is None:
-                        m = re.match(r"(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ", line)
+                        m = _EPOCH_AND_LOCAL.match(line)
                         if m:
-                            local = datetime.fromisoformat(m.group(2)).replace(
-                                tzinfo=timezone.utc).timestamp()
-                            # local - epoch, rounded to the quarter hour zones use
-                            ctx.offset_seconds = round((local - float(m.group(1))) / 900) * 900
+                            ctx.start_epoch, ctx.offset_seconds = _offset_of(m)
+                            ctx.end_epoch, ctx.end_offset_seconds = _last_offset(path) or (
+                                ctx.start_epoch, ctx.offset_seconds)
                     m = re.search(r"Run id is: (\S+)", line)
                     if m:
                         ctx.run_id = m.group(1)
@@ -168,6 +223,9 @@ def zone_of_runs(runinfo: Path) -> tuple[tzinfo, str] | None:
         return None
     for run in runs:
         ctx = scan_run(run)
+        named = zone_of_run(ctx)    # a run across a daylight-saving change: a named zone
+        if named is not None:
+            return named[0], f"{named[1]} (run {run.name})"
         if ctx.offset_seconds is not None:
             label = (f"UTC{ctx.offset_seconds / 3600:+g}h inferred from run {run.name}'s "
                      f"{ctx.offset_from}; --tz to change")
@@ -178,6 +236,27 @@ def zone_of_runs(runinfo: Path) -> tuple[tzinfo, str] | None:
 def is_log_file(path: Path) -> bool:
     """Files parsl-logs reads when given a directory."""
     return path.name.endswith(LOG_SUFFIXES) or path.name.endswith(".sh.ec")
+
+
+def _check_format(path: Path) -> None:
+    """A file named on the command line must be a Parsl log before anything is written: a
+    Redis log or sacct output given to parsl-logs is one error line, not N unparsed lines.
+    (Files in a run dir are Parsl's by place and are read whatever they hold.)"""
+    from ...core.identity import real_path
+    from ...core.inputs import read_head
+    from .source import sniff_file
+
+    if run_dir_of(Path(real_path(path))) is not None:
+        return   # inside a run dir: Parsl's by place (an empty parsl.log is no records)
+    head = read_head(path, 65536)
+    if not head.strip():
+        raise UnusableInput("empty file, not a Parsl log", str(path),
+                            "give a runinfo/ dir, a run dir such as runinfo/000, or log files")
+    if not sniff_file(path, head):
+        raise UnusableInput(
+            "not a Parsl log", str(path),
+            "no line in its first 64 KiB is in a Parsl log format (parsl.log, interchange, "
+            "manager, worker, monitoring logs, Parsl's *.jsonlog, submit_scripts/*.sh.ec)")
 
 
 def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
@@ -191,6 +270,7 @@ def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path
                     (logs if is_log_file(child) else others).append(child)
         elif p.exists():
             check_path(p)   # a FIFO or device: one line, never a hang
+            _check_format(p)
             logs.append(p)
         elif os.path.lexists(p):
             check_path(p)   # a dangling link or a loop: one line naming it
@@ -224,6 +304,7 @@ def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
         report.assume("not logs, skipped", f"{len(others)} files")
     explicit_zone = resolve_zone(tz) if tz else None
     contexts: dict[Path, RunContext] = {}
+    named_zones: dict[Path | None, tuple[tzinfo, str] | None] = {}
     jobs = []
     for path in logs:
         resolved = path.resolve()
@@ -237,8 +318,15 @@ def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
         if explicit_zone is not None:
             zone, label = explicit_zone
         elif ctx and ctx.offset_seconds is not None:
-            zone = timezone(timedelta(seconds=ctx.offset_seconds))
-            label = f"UTC{ctx.offset_seconds / 3600:+g}h inferred from the run's {ctx.offset_from}"
+            if run_dir not in named_zones:
+                named_zones[run_dir] = zone_of_run(ctx)
+            named = named_zones[run_dir]
+            if named is not None:
+                zone, label = named
+            else:
+                zone = timezone(timedelta(seconds=ctx.offset_seconds))
+                label = (f"UTC{ctx.offset_seconds / 3600:+g}h inferred from the run's "
+                         f"{ctx.offset_from}")
         else:
             zone, label = resolve_zone(None)
         jobs.append(FileJob(path, base, zone, label))

@@ -6,6 +6,7 @@ any record, or one that is not text, is an ``unparsed`` record, never dropped.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,11 +27,13 @@ from ...core.record import (
     SOURCE,
     unparsed,
 )
-from ...core.report import UNPARSED_LINE, ImportReport
+from ...core.report import BAD_TIMESTAMP, UNPARSED_LINE, ImportReport
 from ...core.timezones import NaiveTimeConverter
 from .families import message_keys
 from .formats import LINES, V2022
 from .keys import EXC_TEXT, FORMAT, INVALID_UTF8_KEY, LINE_COUNT, MESSAGE, SOURCE_NAME
+
+TIME_FROM = "ev.time_from"
 
 # ---------------------------------------------------------------------------------------
 # Reading
@@ -48,11 +51,36 @@ def _is_text(line: str) -> bool:
     return "\ufffd" not in line and all(ch >= " " or ch == "\t" for ch in line)
 
 
-def _finish(rec: dict[str, Any], more: list[str]) -> dict[str, Any]:
+# Memory must not grow with input: a record keeps at most this many bytes of continuation
+# lines (a 138 MB "record" of a runaway print once took 433 MiB); the rest are counted in
+# ev.line_count and named by a marker line, never silently dropped.
+MAX_CONTINUATION_BYTES = int(os.environ.get("EV_MAX_RECORD_BYTES") or 1 << 20)
+CAPPED_LINES = "ev.capped_lines"
+CAPPED_BYTES = "ev.capped_bytes"
+
+# Colour codes (CSI sequences) that loggers with colour handlers leave in continuation lines.
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+
+
+def _is_continuation(text: str) -> bool:
+    """Text, possibly coloured: a traceback printed by a colouring handler stays one record."""
+    return _is_text(text) or ("\x1b" in text and _is_text(_ANSI.sub("", text)))
+
+
+def _finish(rec: dict[str, Any], more: list[str], capped: int = 0,
+            capped_bytes: int = 0) -> dict[str, Any]:
     """Fold a record's continuation lines into it: message, traceback, line count."""
-    rec[LINE_COUNT] = 1 + len(more)
+    rec[LINE_COUNT] = 1 + len(more) + capped
+    if capped:
+        more = [*more, f"[ev-import: {capped:,} more lines ({capped_bytes:,} bytes) of this "
+                       f"record not kept: records are capped at {MAX_CONTINUATION_BYTES:,} "
+                       "bytes of continuation lines]"]
+        rec[CAPPED_LINES] = capped
+        rec[CAPPED_BYTES] = capped_bytes
     start = next((i for i, text in enumerate(more)
-                  if text.startswith("Traceback (most recent call last)")), None)
+                  if text.startswith("Traceback (most recent call last)")
+                  or ("\x1b" in text and _ANSI.sub("", text).startswith("Traceback ("))),
+                 None)
     body = more if start is None else more[:start]
     if body:
         rec[MESSAGE] = "\n".join([rec[FORMATTED], *body])
@@ -86,6 +114,8 @@ def text_records(
     builders: dict[str, Any] = {}
     pending: dict[str, Any] | None = None
     more: list[str] = []
+    kept = capped = capped_bytes = records_capped = 0
+    cap = MAX_CONTINUATION_BYTES
     last_created: float | None = None
     blocks = (read_line_blocks(path, report) if part is None else
               read_line_blocks(path, report, start=part.start, end=part.end,
@@ -101,13 +131,21 @@ def text_records(
                     if variants_seen is not None:
                         variants_seen.add(last_variant.name)
             if m is None:
-                if pending is not None and _is_text(text) and not _RECORD_START.match(text):
-                    more.append(text)
+                if pending is not None and _is_continuation(text) \
+                        and not _RECORD_START.match(text):
+                    if kept < cap:
+                        more.append(text)
+                        kept += len(text) + 1
+                    else:
+                        records_capped += not capped
+                        capped += 1
+                        capped_bytes += len(text) + 1
                     continue
                 lineno = start + offset
                 if pending is not None:
-                    yield _finish(pending, more) if more else pending
+                    yield _finish(pending, more, capped, capped_bytes) if more else pending
                     pending, more = None, []
+                    kept = capped = capped_bytes = 0
                 report.problem(UNPARSED_LINE, origin)
                 yield unparsed(
                     text, source=SOURCE_NAME, origin=origin, name="parsl.log",
@@ -120,8 +158,9 @@ def text_records(
                 )
                 continue
             if pending is not None:
-                yield _finish(pending, more) if more else pending
+                yield _finish(pending, more, capped, capped_bytes) if more else pending
                 more = []
+                kept = capped = capped_bytes = 0
             if last_variant is v2022:
                 # The hot variant: its hand-written twin of the engine's builder (a dict
                 # display of constant keys is what CPython builds fastest); the format test
@@ -158,8 +197,10 @@ def text_records(
             pending, msg = build(m, parse_time, const, start + offset)
             created = pending.get(CREATED)
             if created is None:  # a time that looks right but is not (e.g. month 13)
-                if last_created is not None:
+                report.problem(BAD_TIMESTAMP, origin)
+                if last_created is not None:  # the log's order: not before the previous one
                     pending[CREATED] = last_created
+                    pending[TIME_FROM] = "the previous record (its own time is invalid)"
             else:
                 last_created = created
             event, keys = keys_of(msg)
@@ -169,4 +210,8 @@ def text_records(
             if bad and offset in bad:
                 pending[INVALID_UTF8_KEY] = True
     if pending is not None:
-        yield _finish(pending, more) if more else pending
+        yield _finish(pending, more, capped, capped_bytes) if more else pending
+    if records_capped:
+        report.assume("capped records", f"{records_capped} records kept their first "
+                      f"{cap:,} bytes of continuation lines ({CAPPED_LINES} says how many "
+                      "more lines they had)")

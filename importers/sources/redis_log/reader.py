@@ -216,6 +216,8 @@ class FileReader:
                         else:
                             created += int(time_text[-3:]) / 1000
                     pid = int(pid_text)
+                    if pid in children and message.startswith(SERVER_START):
+                        self._restarted(pid)   # a new server reusing an old child's pid
                     if rc is None:
                         role = known_roles.get(pid)
                         if role == "child" and pid not in children:
@@ -293,6 +295,13 @@ class FileReader:
         yield from self._release()
 
     # -- roles, children, shutdown reasons
+
+    def _restarted(self, pid: int) -> None:
+        """A server starting with the pid of an earlier child (pids are reused): that pid
+        is no child any more."""
+        self.children.pop(pid, None)
+        if self.roles.get(pid) == "child":
+            del self.roles[pid]
 
     def _child_role(self, pid: int, message: str) -> str | None:
         """Role of a ``C`` line: a child, or a server on its first lines (role not yet known)."""
@@ -588,6 +597,10 @@ class FileReader:
             rec[INVALID_UTF8_KEY] = True
         return rec
 
+
+# The first line a starting server prints, by release (2.x: "Server started, Redis
+# version"; 3.x+: the oO0Oo banner; 5+: "Redis version=" on its own line).
+SERVER_START = ("oO0OoO0OoO0Oo", "Redis version=", "Server started, Redis version")
 
 # Events whose keys relate processes or explain later lines (children, shutdown reasons).
 RELATING = frozenset({"bgsave_start", "aof_rewrite_start", "rdb_transfer_start", "signal",

@@ -3,7 +3,7 @@ forward with Dec -> Jan rollovers, corrected by any absolute time in the same fi
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 # ---------------------------------------------------------------------------------------
@@ -19,6 +19,7 @@ class Years:
         self.override = override
         self.year: int | None = override
         self.month: int | None = None
+        self.day = 1
         self.anchor: tuple[int, int] | None = None    # (year, month) of an absolute time
         self.source = "--year" if override else ""
         self.used: set[int] = set()                   # years given to yearless lines
@@ -40,7 +41,12 @@ class Years:
         return True
 
     def year_for(self, month: int, day: int) -> int:
-        """The year of a yearless line in ``month``; carries Dec -> Jan rollovers forward."""
+        """The year of a yearless line in ``month``; carries Dec -> Jan rollovers forward.
+
+        A log does not go backwards: the year is the one that puts this line at or after
+        the previous one (a couple of days' slack for lines written out of order around New
+        Year), so a quiet gap of months (Jan, then Jul; Nov, then Jun) keeps time moving
+        forward instead of jumping a year back."""
         if self.year is None:
             if self.anchor is not None:
                 self.year = _year_near(*self.anchor, month)
@@ -54,11 +60,10 @@ class Years:
                 self.year = mtime.year - 1 if later else mtime.year
                 self.source = "file mtime"
         elif self.month is not None and not self.override:
-            if month - self.month <= -6:
-                self.year += 1            # Dec 31 -> Jan 1
-            elif month - self.month >= 6:
-                self.year -= 1            # a late line from before the rollover
-        self.month = month
+            before = _ordinal(self.year, self.month, self.day) - OUT_OF_ORDER_DAYS
+            self.year = next(y for y in (self.year - 1, self.year, self.year + 1)
+                             if _ordinal(y, month, day) >= before)
+        self.month, self.day = month, day
         self.used.add(self.year)
         return self.year
 
@@ -69,6 +74,17 @@ class Years:
         years = sorted(self.used)
         text = str(years[0]) if len(years) == 1 else f"{years[0]}-{years[-1]}"
         return f"{text} from {self.source}"
+
+
+OUT_OF_ORDER_DAYS = 2
+
+
+def _ordinal(year: int, month: int, day: int) -> int:
+    """Day number of a date (Feb 29 of a common year counts as Feb 28)."""
+    try:
+        return date(year, month, day).toordinal()
+    except ValueError:
+        return date(year, month, 28).toordinal()
 
 
 def _year_near(year: int, month: int, other_month: int) -> int:

@@ -40,11 +40,13 @@ def read_file(path: str | os.PathLike, *, tz: str | None = None,
         raise UnusableInput("cannot read", path,
                             exc.strerror or "check that it exists and is readable") from None
     emitter = Emitter(path)
+    if slurm_json_kind(head) == "squeue":   # checked before anything is written
+        raise UnusableInput("this is squeue --json output, not sacct", path,
+                            "import it with ev-import squeue --file")
     if head.lstrip()[:1] == b"{":
         with open(path, "rb") as fh:
-            data = fh.read()
-        report.advance(len(data))
-        yield from read_json(path, data, emitter.origin, report, emitter)
+            yield from read_json(path, fh, emitter.origin, report, emitter)
+            report.advance(fh.tell())
         return
     if not head.strip():
         raise UnusableInput("empty file, not sacct output", path,
