@@ -14,6 +14,7 @@ Needs the ``analysis`` extra (``pip install 'ev-import[analysis]'``: duckdb, pan
 
 from __future__ import annotations
 
+from .breakdown import Breakdown, BreakdownError, breakdown
 from .query import Pool, Query, QueryError, open_pool, parse_time
 from .things import (
     Concurrency,
@@ -26,6 +27,7 @@ from .things import (
 )
 
 __all__ = [
+    "Breakdown", "BreakdownError", "breakdown",
     "Concurrency", "Durations", "Pool", "Query", "QueryError", "Sql", "concurrency",
     "durations", "lifetime_records", "lifetimes", "open_pool", "parse_time",
 ]
