@@ -301,3 +301,70 @@ def test_sql_a_bad_query_is_one_error_line(mixed_pool: Path, capsys) -> None:
     assert main(["sql", str(mixed_pool), "SELECT nope FROM events"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: the query failed: ") and err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Wide queries and exports
+
+
+def test_select_star_over_every_key_streams_in_bounded_memory(mixed_pool: Path) -> None:
+    # ~300 keys: one JSON parse per line, not one per key (which ran out of memory).
+    pool = ev.open_pool(mixed_pool)  # the default limit, 256 MB
+    cur = pool.con.cursor()
+    cur.execute("SELECT * FROM events")
+    n = 0
+    while rows := cur.fetchmany(2048):
+        n += len(rows)
+    assert n == pool.schema.rows and len(cur.description) > 250
+
+
+def test_export_csv_keeps_the_filtered_events_and_their_keys(mixed_pool: Path, tmp_path: Path,
+                                                             capsys) -> None:
+    import csv
+
+    target = tmp_path / "jobs.csv"
+    assert main(["export", str(mixed_pool), "--to", str(target), "--where",
+                 "ev.source=sacct"]) == 0
+    want = [r for r in _raw_records(mixed_pool) if r.get("ev.source") == "sacct"]
+    with open(target, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(want)
+    assert set(rows[0]) == set().union(*want) | {"ev.file"}
+    untimed = sum(1 for r in want if "created" not in r)
+    assert all(not r["created"] for r in rows[:untimed]), "records without created come first"
+    assert [float(r["created"]) for r in rows[untimed:]] == sorted(
+        float(r["created"]) for r in want if "created" in r)
+    assert {r["slurm.jobid"] for r in rows if r["slurm.jobid"]} == {
+        str(r["slurm.jobid"]) for r in want if "slurm.jobid" in r}
+    assert f"export: {len(want)} events -> {target} (csv)" in capsys.readouterr().err
+
+
+def test_export_parquet_keeps_types(mixed_pool: Path, tmp_path: Path) -> None:
+    import pandas as pd
+
+    target = tmp_path / "pool.parquet"
+    assert main(["export", str(mixed_pool), "--to", str(target), "-q"]) == 0
+    frame = pd.read_parquet(target)
+    assert len(frame) == ev.open_pool(mixed_pool).schema.rows
+    described = duckdb.sql(f"DESCRIBE SELECT * FROM read_parquet('{target}')").fetchall()
+    types = {r[0]: r[1] for r in described}
+    assert types["created"] == "DOUBLE" and types["linux.pid"] == "BIGINT"
+    assert types["slurm.jobid"] == "VARCHAR"
+
+
+def test_export_refuses_an_unknown_format_and_leaves_no_file(mixed_pool: Path, tmp_path: Path,
+                                                              capsys) -> None:
+    assert main(["export", str(mixed_pool), "--to", str(tmp_path / "x.txt")]) == 2
+    assert capsys.readouterr().err.startswith("error: cannot tell the export format")
+    assert main(["export", str(mixed_pool), "--to", str(tmp_path / "x.csv"), "--fields",
+                 "no.such"]) == 2
+    assert not list(tmp_path.glob("*x*")), "no file, not even a temporary one"
+
+
+def test_export_formats_are_modules_found_by_the_registry() -> None:
+    from importers.analysis import export
+
+    found = export.formats()
+    assert {"csv", "parquet"} <= set(found)
+    assert export.format_for("a.PARQUET").name == "parquet"
+    assert export.format_for("x", "csv").name == "csv"

@@ -14,6 +14,7 @@ Needs the ``analysis`` extra (``pip install 'ev-import[analysis]'``: duckdb, pan
 
 from __future__ import annotations
 
+from .chain import join_chain
 from .query import Pool, Query, QueryError, open_pool, parse_time
 from .things import (
     Concurrency,
@@ -24,8 +25,10 @@ from .things import (
     lifetime_records,
     lifetimes,
 )
+from .widen import Conflict, Implied, Join, Lambda, Widened, widen
 
 __all__ = [
-    "Concurrency", "Durations", "Pool", "Query", "QueryError", "Sql", "concurrency",
-    "durations", "lifetime_records", "lifetimes", "open_pool", "parse_time",
+    "Concurrency", "Conflict", "Durations", "Implied", "Join", "Lambda", "Pool", "Query",
+    "QueryError", "Sql", "Widened", "concurrency", "durations", "join_chain",
+    "lifetime_records", "lifetimes", "open_pool", "parse_time", "widen",
 ]

@@ -79,21 +79,28 @@ PINNED: dict[str, str] = {
 CORE_COLUMNS = ("created", "name", "levelname", "levelno", "formatted", "ev.event",
                 "ev.source", "ev.lineno", "linux.hostname", "linux.pid")
 
-#: Parsl's own ``JSONLogging`` keys (``extra=`` of its log calls, all written as strings) and
-#: the LogRecord ``process`` field, mapped to the pool's names so joins work whichever logger
-#: wrote a record. The pool's own key wins where a record has both; the originals stay too.
-ALIASES: dict[str, tuple[str, ...]] = {
-    "parsl.run_id": ("parsl.dfk", "parsl.workflow_info.run_id"),
-    "parsl.task_id": ("parsl.task",),
-    "parsl.try_id": ("parsl.try",),
-    "parsl.executor_task_id": ("parsl.executor_task",),
-    "parsl.block_id": ("parsl.block",),
-    "parsl.executor": ("parsl.executor.label",),
-    "parsl.executor_type": ("parsl.executor.type",),
-    "parsl.task_func_name": ("parsl.app_name",),
-    "parsl.dependency_task_id": ("parsl.dependency_task",),
-    "linux.pid": ("process",),
-}
+def _aliases() -> dict[str, tuple[str, ...]]:
+    """Parsl's own ``JSONLogging`` keys (``extra=`` of its log calls, all written as strings)
+    mapped to the pool's names by the same table the parsl-logs importer uses, plus a
+    LogRecord's ``process`` (Academy's files, Parsl's) as ``linux.pid``. Local-time texts
+    (``time_began``) are left to the importer, which knows the zone."""
+    from ..sources.parsl_logs.keys import LOCAL_TIME, PARSL_JSON_KEYS
+
+    table: dict[str, list[str]] = {}
+    for source, (target, kind) in PARSL_JSON_KEYS.items():
+        if kind is not LOCAL_TIME:
+            table.setdefault(target, []).append(source)
+    for source, target in (("parsl.app_name", "parsl.task_func_name"),
+                           ("parsl.dependency_task", "parsl.dependency_task_id"),
+                           ("process", "linux.pid")):
+        table.setdefault(target, []).append(source)
+    return {target: tuple(sources) for target, sources in table.items()}
+
+
+#: target key -> the keys that feed it when a record lacks the target (the pool's own key
+#: wins where a record has both; the originals stay columns too), so joins work whichever
+#: logger wrote a record.
+ALIASES: dict[str, tuple[str, ...]] = _aliases()
 
 #: String values that mean "unknown" (Academy writes ``str(None)``); they do not make a
 #: numeric key text, and they load as NULL in a numeric column.
@@ -188,14 +195,13 @@ def json_pointer(key: str) -> str:
     return "/" + key.replace("~", "~0").replace("/", "~1")
 
 
-def value_expr(key: str, sql_type: str, json_col: str = "json") -> str:
-    """The SQL expression extracting ``key`` from the raw JSON column as ``sql_type``."""
-    ptr = quote_literal(json_pointer(key))
-    text = f"({json_col} ->> {ptr})"
+def typed_expr(text: str, sql_type: str) -> str:
+    """``text`` (a SQL expression giving a value's text) as ``sql_type``; NULL if it does
+    not convert (only pinned keys can have such values, and the schema notes count them)."""
     if sql_type == "VARCHAR":
         return text
     if sql_type == "JSON":
-        return f"({json_col} -> {ptr})"
+        return f"TRY_CAST({text} AS JSON)"
     if sql_type in ("BIGINT", "INTEGER", "HUGEINT"):
         # "5.0" (Academy) and 5.0 are integers too; a direct cast would refuse them.
         return (f"coalesce(TRY_CAST({text} AS {sql_type}), "
@@ -203,8 +209,48 @@ def value_expr(key: str, sql_type: str, json_col: str = "json") -> str:
     return f"TRY_CAST({text} AS {sql_type})"
 
 
+def value_expr(key: str, sql_type: str, json_col: str | None = "json") -> str:
+    """The SQL expression for ``key`` as ``sql_type``: extracted from the raw JSON column
+    ``json_col``, or, with ``json_col=None``, from the text column of the same name that
+    :func:`wide_source_sql` reads."""
+    if json_col is None:
+        return typed_expr(quote_ident(key), sql_type)
+    ptr = quote_literal(json_pointer(key))
+    if sql_type == "JSON":
+        return f"({json_col} -> {ptr})"
+    return typed_expr(f"({json_col} ->> {ptr})", sql_type)
+
+
 def file_list_sql(files: Iterable[str]) -> str:
     return "[" + ", ".join(quote_literal(f) for f in files) + "]"
+
+
+def source_keys(schema: Schema) -> list[str]:
+    """The keys :func:`wide_source_sql` reads as columns: every key that feeds a column,
+    less those that differ only in case from a more common one (DuckDB names ignore case)."""
+    keys, seen = [], set()
+    for col in schema.columns.values():
+        for key in col.keys:
+            if key.lower() not in seen:
+                seen.add(key.lower())
+                keys.append(key)
+    return keys
+
+
+def wide_source_sql(files: list[str], schema: Schema) -> str:
+    """Every line of ``files`` with one text column per key, parsed once per line.
+
+    Many ``->>`` extractions of the same line in one query each parse it again and hold their
+    own buffers (a ``SELECT *`` over 300 keys runs out of memory); DuckDB's JSON reader with
+    declared columns parses each line once and reads only the columns a query uses.
+    """
+    keys = source_keys(schema)
+    if not files:
+        nulls = "".join(f"NULL::VARCHAR AS {quote_ident(k)}, " for k in keys)
+        return f"(SELECT {nulls}NULL::VARCHAR AS __file WHERE false)"
+    cols = "{" + ", ".join(f"{quote_literal(k)}: 'VARCHAR'" for k in keys) + "}"
+    return (f"read_json({file_list_sql(files)}, format='newline_delimited', columns={cols}, "
+            "ignore_errors=true, filename='__file')")
 
 
 def raw_source_sql(files: list[str]) -> str:
@@ -247,7 +293,7 @@ def _cache_path(path: str) -> Path | None:
     except OSError:
         return None
     ident = f"{os.path.abspath(path)}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}"
-    return base / "schema-v2" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
+    return base / "schema-v3" / (hashlib.sha256(ident.encode()).hexdigest()[:32] + ".json")
 
 
 def _load_cached(path: str) -> FileStats | None:
@@ -276,6 +322,28 @@ def _store_cached(path: str, stats: FileStats) -> None:
         pass  # a cache that cannot be written only costs time
 
 
+def cached_fact(path: str, name: str):
+    """A cached fact about one pool file (e.g. whether it is time ordered), or None."""
+    cp = _cache_path(path)
+    if cp is None:
+        return None
+    try:
+        return orjson.loads(cp.with_name(f"{cp.stem}.{name}.json").read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+def store_fact(path: str, name: str, value) -> None:
+    cp = _cache_path(path)
+    if cp is None:
+        return
+    try:
+        cp.parent.mkdir(parents=True, exist_ok=True)
+        cp.with_name(f"{cp.stem}.{name}.json").write_bytes(orjson.dumps(value))
+    except OSError:
+        pass
+
+
 def _nullish_sql(col: str) -> str:
     return f"{col} IN ({', '.join(quote_literal(s) for s in NULLISH)})"
 
@@ -299,16 +367,22 @@ def discover(con, files: list[str]) -> dict[str, FileStats]:
         f"OR json_type(json) <> 'OBJECT') FROM {src} GROUP BY filename"
     ).fetchall():
         fresh[fname].rows, fresh[fname].unparsed = rows, bad
-    atom = "(e.atom ->> '$')"
+    # One parse per line into a MAP of key -> JSON value, unnested in the select list: a
+    # lateral json_each() join would make DuckDB hold every line of the pool in memory.
+    text = "(value ->> '$')"
     query = f"""
-        SELECT s.filename, e.key, e.type, count(*),
-               count(*) FILTER (WHERE e.type = 'VARCHAR' AND TRY_CAST({atom} AS DOUBLE) IS NULL
-                                AND NOT {_nullish_sql(atom)}),
-               count(*) FILTER (WHERE e.type = 'VARCHAR' AND TRY_CAST({atom} AS BIGINT) IS NULL
-                                AND NOT {_nullish_sql(atom)}),
-               count(*) FILTER (WHERE e.type = 'UBIGINT' AND TRY_CAST({atom} AS BIGINT) IS NULL)
-        FROM {src} s, json_each(s.json) e
-        WHERE json_type(s.json) = 'OBJECT'
+        WITH kv AS (
+            SELECT filename, unnest(map_entries(json_transform(json, '"MAP(VARCHAR, JSON)"')),
+                                    recursive := true)
+            FROM {src} WHERE json_type(json) = 'OBJECT'
+        ), typed AS (SELECT filename, key, json_type(value) AS type, value FROM kv)
+        SELECT filename, key, type, count(*),
+               count(*) FILTER (WHERE type = 'VARCHAR' AND TRY_CAST({text} AS DOUBLE) IS NULL
+                                AND NOT {_nullish_sql(text)}),
+               count(*) FILTER (WHERE type = 'VARCHAR' AND TRY_CAST({text} AS BIGINT) IS NULL
+                                AND NOT {_nullish_sql(text)}),
+               count(*) FILTER (WHERE type = 'UBIGINT' AND TRY_CAST({text} AS BIGINT) IS NULL)
+        FROM typed
         GROUP BY ALL
     """
     for fname, key, jtype, n, non_num, non_int, huge in con.execute(query).fetchall():
@@ -336,8 +410,11 @@ class Column:
     keys: tuple[str, ...]
     note: str = ""
 
-    def expr(self, json_col: str = "json") -> str:
-        parts = [value_expr(k, self.sql_type, json_col) for k in self.keys]
+    def expr(self, json_col: str | None = "json", available: set[str] | None = None) -> str:
+        keys = [k for k in self.keys if available is None or k in available]
+        if not keys:
+            return f"NULL::{self.sql_type}"
+        parts = [value_expr(k, self.sql_type, json_col) for k in keys]
         return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
 
 
@@ -401,12 +478,24 @@ def build_schema(stats: dict[str, FileStats]) -> Schema:
 UNPARSED_REASON = "not a JSON object (a torn last line, invalid UTF-8 or not JSON)"
 
 
-def select_list(schema: Schema, json_col: str = "json", file_col: str = "filename") -> str:
-    """The typed columns of the view, plus ``ev.file``; unparsed lines say so in ``ev.event``."""
-    bad = f"({json_col} IS NULL OR json_type({json_col}) <> 'OBJECT')"
+def select_list(schema: Schema, json_col: str | None = "json", file_col: str = "filename") -> str:
+    """The typed columns of the view, plus ``ev.file``; unparsed lines say so in ``ev.event``.
+
+    ``json_col`` is the raw JSON column (:func:`raw_source_sql`), or None for the text
+    columns of :func:`wide_source_sql` (there an unparsed line is a row with no core key).
+    """
+    if json_col is not None:
+        bad = f"({json_col} IS NULL OR json_type({json_col}) <> 'OBJECT')"
+        available = None
+    else:
+        available = set(source_keys(schema))
+        core = [quote_ident(k) for k in ("created", "formatted", "name", "msg", "message",
+                                         "ev.event", "levelname") if k in available]
+        bad = ("(" + " AND ".join(f"{c} IS NULL" for c in core) + ")"
+               if core and schema.unparsed else "false")
     items = []
     for col in schema.columns.values():
-        expr = col.expr(json_col)
+        expr = col.expr(json_col, available)
         if col.name == "ev.event":
             expr = f"CASE WHEN {bad} THEN 'unparsed' ELSE {expr} END"
         elif col.name == "ev.reason":
@@ -435,6 +524,10 @@ def connect(memory_limit: str | None = None, threads: int | None = None):
     con.execute(f"SET memory_limit = {quote_literal(memory_limit or default_memory_limit())}")
     spill = os.path.join(tempfile.gettempdir(), f"ev-import-duckdb-{os.getpid()}")
     con.execute(f"SET temp_directory = {quote_literal(spill)}")
+    # Every query that needs an order says ORDER BY; without this DuckDB buffers results to
+    # keep the files' order, which costs memory on wide scans.
+    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")  # never draw on the user's terminal
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     return con

@@ -29,9 +29,8 @@ from .load import quote_ident, quote_literal
 
 Where = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
-#: The view every query reads; ``_events_all`` has the raw line too (for ``records()``).
+#: The view every query reads.
 VIEW = "events"
-_ALL = "_events_all"
 _JSON = "__json"
 ORDER = f'ORDER BY "created" ASC NULLS FIRST, {quote_ident(FILE_KEY)}, "ev.lineno"'
 
@@ -145,9 +144,14 @@ class Pool:
 
 
 def open_pool(pool: str | os.PathLike | None = None, *, memory_limit: str | None = None,
-              threads: int | None = None) -> Pool:
+              threads: int | None = None, materialize: bool = False) -> Pool:
     """Open a pool (a dir of ``*.jsonlog``, nested dirs too; None -> ``$EV_POOL`` or
     ``./evpool``) for questions. Reads nothing but the key discovery, cached per file.
+
+    By default ``events`` is a view: each query reads the JSON files again (right for one
+    question, and for files still being written). ``materialize=True`` loads the pool once
+    into a DuckDB table (spilling to a temp dir, never into the pool), so many questions
+    on the same pool (a notebook, the web page) each take milliseconds.
 
     Example::
 
@@ -165,10 +169,15 @@ def open_pool(pool: str | os.PathLike | None = None, *, memory_limit: str | None
     con = load.connect(memory_limit, threads)
     stats = load.discover(con, files)
     schema = load.build_schema(stats)
-    src = load.raw_source_sql(files)
-    con.execute(f"CREATE VIEW {_ALL} AS SELECT {load.select_list(schema)}, json AS {_JSON} "
-                f"FROM {src}")
-    con.execute(f"CREATE VIEW {VIEW} AS SELECT * EXCLUDE ({_JSON}) FROM {_ALL}")
+    # `events` parses each line once into text columns (wide queries, exports); the raw
+    # lines (records as in the pool) are read by Query.narrow_sql, which extracts only the
+    # keys a query names, also with one parse per line.
+    wide = load.wide_source_sql(files, schema)
+    body = f"SELECT {load.select_list(schema, None, '__file')} FROM {wide}"
+    if materialize:
+        con.execute(f"CREATE TABLE {VIEW} AS {body}")
+    else:
+        con.execute(f"CREATE VIEW {VIEW} AS {body}")
     return Pool(path, files, con, schema)
 
 
@@ -235,6 +244,48 @@ class Query:
                 + ")" if texts else "false")
         return conds
 
+    def keys(self) -> set[str]:
+        """The columns the filters read."""
+        used = {k for k, _ in self.where} | set(self.has)
+        if self.since is not None or self.until is not None:
+            used.add("created")
+        if self.grep:
+            used |= {"formatted", "message", "msg"}
+        return {k for k in used if k in self.pool.schema.columns}
+
+    def narrow_sql(self, columns: Sequence[str], with_json: bool = False,
+                   ordered: bool = True) -> str:
+        """SQL over the raw lines that extracts only ``columns`` and the filters' keys, each
+        line parsed once (``json_extract_string`` of a list of pointers): for ``records()``
+        (which needs the raw line) and ``show``. Unknown columns are NULL."""
+        schema = self.pool.schema
+        wanted = list(dict.fromkeys([*columns, *sorted(self.keys()), "created", "ev.lineno"]))
+        cols = [schema.columns[c] for c in wanted if c in schema.columns]
+        keys = list(dict.fromkeys(k for c in cols for k in c.keys))
+        index = {k: i + 1 for i, k in enumerate(keys)}
+        ptrs = ", ".join(quote_literal(load.json_pointer(k)) for k in keys) or "'/'"
+        bad = "(json IS NULL OR json_type(json) <> 'OBJECT')"
+        typed = []
+        for c in cols:
+            parts = [load.typed_expr(f"__v[{index[k]}]", c.sql_type) for k in c.keys]
+            expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+            if c.name == "ev.event":
+                expr = f"CASE WHEN {bad} THEN 'unparsed' ELSE {expr} END"
+            typed.append(f"{expr} AS {quote_ident(c.name)}")
+        if "ev.reason" not in schema.columns:
+            typed.append(f"CASE WHEN {bad} THEN {quote_literal(load.UNPARSED_REASON)} END "
+                         f"AS {quote_ident('ev.reason')}")
+        typed.append(f"filename AS {quote_ident(FILE_KEY)}")
+        typed.append(f"json AS {_JSON}")
+        inner = (f"SELECT json, filename, json_extract_string(json, [{ptrs}]) AS __v "
+                 f"FROM {load.raw_source_sql(self.pool.files)}")
+        source = f"(SELECT {', '.join(typed)} FROM ({inner}))"
+        have = set(schema.columns) | {FILE_KEY, "ev.reason"}
+        select = [quote_ident(c) if c in have else f"NULL AS {quote_ident(c)}" for c in columns]
+        if with_json:
+            select.append(_JSON)
+        return self.sql(", ".join(select), ordered=ordered, source=source)
+
     def sql(self, columns: str = "*", ordered: bool = True, source: str = VIEW) -> str:
         conds = self.conditions()
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
@@ -254,19 +305,38 @@ class Query:
     def count(self) -> int:
         return self.pool.con.execute(self.sql("count(*)", ordered=False)).fetchall()[0][0]
 
-    def records(self, batch: int = 4096) -> Iterator[dict[str, Any]]:
+    def records(self, batch: int = 4096, order: str = "auto") -> Iterator[dict[str, Any]]:
         """The matching records as in the pool (``created`` etc. numbers), time ordered.
 
-        Streams: DuckDB sorts with spilling to disk, and rows come out a batch at a time.
+        Streams either way, with memory flat: ``order="merge"`` merges the files
+        (``heapq.merge``, one record per file in memory), which needs each file to be time
+        ordered; ``"sort"`` lets DuckDB sort, spilling to disk; ``"auto"`` merges when every
+        file is time ordered (checked once per file, cached), else sorts.
         """
+        if order not in ("auto", "merge", "sort"):
+            raise ValueError(f"order must be auto, merge or sort, not {order!r}")
+        if order != "sort":
+            from .merge import file_is_time_ordered, merged_records
+
+            unordered = [f for f in self.pool.files
+                         if not file_is_time_ordered(self.pool.con, f)]
+            if not unordered:
+                yield from merged_records(self, self.pool.files)
+                return
+            if order == "merge":
+                raise QueryError("cannot merge: a pool file is not time ordered", unordered[0],
+                                 "use order='sort'")
+        yield from self._sorted_records(batch)
+
+    def _sorted_records(self, batch: int) -> Iterator[dict[str, Any]]:
         cur = self.pool.con.cursor()
-        cur.execute(self.sql(f'{_JSON}, {quote_ident(FILE_KEY)}', source=_ALL))
+        cur.execute(self.narrow_sql([FILE_KEY], with_json=True))
         loads = orjson.loads
         while True:
             rows = cur.fetchmany(batch)
             if not rows:
                 break
-            for raw, fname in rows:
+            for fname, raw in rows:
                 rec = loads(raw) if raw is not None else None
                 if not isinstance(rec, dict):
                     yield unparsed_record(

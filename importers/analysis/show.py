@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from .load import quote_ident
-from .query import _ALL, Query
+from .query import Query
 from .tables import escape, fetch_batches, format_time, zone
 
 #: Columns a line is made of; missing ones are selected as NULL.
@@ -40,19 +39,13 @@ def _colour(levelno: Any) -> str | None:
     return None
 
 
-def _select(query: Query, columns: Sequence[str]) -> str:
-    have = set(query.pool.schema.columns) | {"ev.file", "ev.reason"}
-    return ", ".join(quote_ident(c) if c in have else f"NULL AS {quote_ident(c)}"
-                     for c in columns)
-
-
 def event_lines(query: Query, tz: str | None = None, colour: bool = False,
                 fields: Sequence[str] = ()) -> Iterator[str]:
     """The lines ``ev-import show`` prints for ``query`` (no trailing newline)."""
     tzinfo = zone(tz)
     columns = list(LINE_COLUMNS) + [f for f in fields if f not in LINE_COLUMNS]
     cur = query.pool.con.cursor()
-    cur.execute(query.sql(_select(query, columns), source=_ALL))
+    cur.execute(query.narrow_sql(columns))
     index = {c: i for i, c in enumerate(columns)}
     for row in fetch_batches(cur):
         def get(key: str, row=row) -> Any:

@@ -25,6 +25,7 @@ def cmd_sql(args: argparse.Namespace) -> int:
 
     from ..analysis.tables import fetch_batches, print_table, write_csv_rows, write_json_rows
 
+    args.words = _intermixed(args)
     if len(args.words) > 2:
         raise UnusableInput("sql takes [POOL] QUERY", " ".join(args.words),
                             "quote the query as one argument")
@@ -65,13 +66,31 @@ def cmd_sql(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
-    p = add_command(sub, common, "sql", cmd_sql,
-                    "DuckDB SQL over the pool (view `events`, typed columns)")
-    p.add_argument("words", nargs="*", metavar="[POOL] QUERY",
-                   help="the pool directory (optional) and the query")
+def _flags(p: argparse.ArgumentParser) -> None:
     fmt = p.add_mutually_exclusive_group()
     fmt.add_argument("--csv", action="store_true", help="CSV with a header row")
     fmt.add_argument("--json", action="store_true", help="one JSON object per row")
     p.add_argument("--schema", action="store_true",
                    help="list the view's columns and types instead of running a query")
+
+
+def _intermixed(args: argparse.Namespace) -> list[str]:
+    """POOL and QUERY with options between them (`sql evpool --csv 'SELECT ...'`): argparse
+    takes positionals in one go, so the words after the first are parsed here."""
+    rest = argparse.ArgumentParser(prog="ev-import sql", add_help=False)
+    _flags(rest)
+    rest.add_argument("words", nargs="*")
+    ns = rest.parse_intermixed_args(args.words)
+    for name in ("csv", "json", "schema"):
+        setattr(args, name, getattr(args, name) or getattr(ns, name))
+    if args.csv and args.json:
+        raise UnusableInput("--csv and --json exclude each other", "", "choose one")
+    return ns.words
+
+
+def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    p = add_command(sub, common, "sql", cmd_sql,
+                    "DuckDB SQL over the pool (view `events`, typed columns)")
+    p.add_argument("words", nargs=argparse.REMAINDER, metavar="[POOL] QUERY",
+                   help="the pool directory (optional) and the query")
+    _flags(p)
