@@ -38,7 +38,9 @@ BENCH_DIR = Path(__file__).resolve().parent / "benches"
 
 
 def load_benches() -> tuple[dict, dict, dict]:
-    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES, REPORTS)."""
+    """Every scripts/benches/<name>.py contributes BENCHES (and PEERS, SIZES, REPORTS), and
+    may add RUNNERS: benches with a shape of their own (``run(sizes, repeat, workdir)`` ->
+    result rows, printing as they go), run only when named."""
     benches: dict = {}
     peers: dict = {}
     sizes: dict = {}
@@ -51,10 +53,12 @@ def load_benches() -> tuple[dict, dict, dict]:
         peers.update(getattr(module, "PEERS", {}))
         sizes.update(getattr(module, "SIZES", {}))
         REPORTS.update(getattr(module, "REPORTS", {}))
+        RUNNERS.update(getattr(module, "RUNNERS", {}))
     return benches, peers, sizes
 
 
 REPORTS: dict = {}
+RUNNERS: dict = {}
 
 
 BENCHES, PEERS, SIZES = load_benches()
@@ -129,7 +133,7 @@ def main() -> None:
         sys.argv = [a if a != "--faults" else "faults" for a in sys.argv]
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("benches", nargs="*", default=list(BENCHES),
-                        choices=[*BENCHES, *REPORTS])
+                        choices=[*BENCHES, *REPORTS, *RUNNERS])
     parser.add_argument("--sizes", default=None,
                         help="comma-separated input sizes in units (rows, lines); default: "
                         "each bench's SIZES, else 1e5,1e6")
@@ -145,6 +149,9 @@ def main() -> None:
     results = []
     try:
         for bench in args.benches:
+            if bench in RUNNERS:
+                results += RUNNERS[bench](given, args.repeat, workdir)
+                continue
             if bench in REPORTS:
                 for line in REPORTS[bench](given, args.repeat, workdir):
                     print(line, flush=True)

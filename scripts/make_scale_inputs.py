@@ -202,24 +202,27 @@ def replicate_json(base: Path, out: Path, events: int, hosts: int = HOSTS) -> di
 
 
 def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) -> dict:
-    """``events`` events straight into Parquet shards in ``compact``'s layout, by DuckDB:
-    the base pool compacted, then its rows crossed with a range of replica numbers and
-    shifted as :func:`replicate_json` does. The JSON lines (70 GB at 10^8) never exist:
-    the pool holds only the shards, and its manifest lists no JSON file, so readers find
-    the copy fresh (a pool of shards only)."""
+    """About ``events`` events (whole replicas) straight into Parquet shards in
+    ``compact``'s layout, by DuckDB: the base pool compacted, then, host by host, its rows
+    crossed with that host's replica numbers and shifted as :func:`replicate_json` does (one
+    ``COPY`` per host keeps memory and temporary disk small). The JSON lines (70 GB at 10^8)
+    never exist: the pool holds only the shards, and its manifest lists no JSON file, so
+    readers find the copy fresh (a pool of shards only)."""
     import duckdb
+    import orjson
 
     from importers.analysis import compact
 
     compact.compact(base)
-    shards = compact.parquet_source_sql(base)
     con = duckdb.connect()
     con.execute("SET memory_limit = '2GB'")
-    con.execute(f"SET temp_directory = '{out}.duckdb.tmp'")
-    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {shards}").fetchall()]
-    types = {r[0]: r[1] for r in con.execute(f"DESCRIBE SELECT * FROM {shards}").fetchall()}
-    base_rows = con.execute(f"SELECT count(*) FROM {shards}").fetchone()[0]
-    lo, hi = con.execute(f"SELECT min(created), max(created) FROM {shards}").fetchone()
+    con.execute("SET preserve_insertion_order = false")
+    # the rows without their pool lines: a replica's line would not match its shifted values
+    con.execute(f"CREATE TEMP TABLE base AS SELECT * EXCLUDE ({compact.RAW}) "
+                f"FROM {compact.parquet_source_sql(base)}")
+    types = {r[0]: r[1] for r in con.execute("DESCRIBE base").fetchall()}
+    base_rows = con.execute("SELECT count(*) FROM base").fetchone()[0]
+    lo, hi = con.execute("SELECT min(created), max(created) FROM base").fetchone()
     span = hi - lo + 60.0
     copies = -(-events // base_rows)
 
@@ -229,8 +232,7 @@ def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) ->
     shift = f"((k // {hosts}) * {span} + (k % {hosts}) * 0.01)"
     host = f"'node' || lpad(CAST(k % {hosts} AS VARCHAR), 4, '0')"
     replace = []
-    for c in cols:
-        t = types[c]
+    for c, t in types.items():
         if (c == "created" or c.endswith("_time")) and t in ("DOUBLE", "BIGINT", "INTEGER"):
             replace.append(f"{q(c)} + {shift} AS {q(c)}")
         elif c in _STRING_IDS and t == "VARCHAR":
@@ -239,22 +241,23 @@ def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) ->
             replace.append(f"{q(c)} + k * {_PID_STRIDE} AS {q(c)}")
         elif c == "linux.hostname":
             replace.append(f"CASE WHEN {q(c)} IS NULL THEN NULL ELSE {host} END AS {q(c)}")
-    select = (f"SELECT * EXCLUDE (k) REPLACE ({', '.join(replace)}), "
-              f"regexp_replace(coalesce(\"ev.source\", 'pool'), '[^A-Za-z0-9_-]', '_', 'g') "
-              f"AS source, {host} AS host FROM "
-              f"(SELECT b.*, r.range AS k FROM range({copies}) r, {shards} b) LIMIT {events}")
     target = out / compact.DIR_NAME
     if target.exists():
         shutil.rmtree(target)
-    compact.write_shards(con, select, target)
+    (target / compact.DATA).mkdir(parents=True)
+    source = "regexp_replace(coalesce(\"ev.source\", 'pool'), '[^A-Za-z0-9_-]', '_', 'g')"
+    for h in range(min(hosts, copies)):
+        con.execute(
+            f"COPY (SELECT * EXCLUDE (k) REPLACE ({', '.join(replace)}), {source} AS source, "
+            f"{host} AS host FROM (SELECT b.*, r.range AS k FROM range({h}, {copies}, {hosts}) "
+            f"r, base b)) TO '{target / compact.DATA}' (FORMAT parquet, COMPRESSION zstd, "
+            f"PARTITION_BY ({', '.join(compact.PARTITIONS)}), OVERWRITE_OR_IGNORE true, "
+            f"FILENAME_PATTERN 'h{h:04d}_{{i}}')")
     rows = con.execute(f"SELECT count(*) FROM {compact.parquet_source_sql(out)}").fetchone()[0]
     manifest = {"version": compact.FORMAT_VERSION, "created": time.time(), "rows": rows,
                 "files": compact.snapshot(out), "partitions": list(compact.PARTITIONS),
-                "replicated_from": str(base), "replicas": copies}
-    import orjson
-
+                "replicated_from": str(base), "replicas": copies, "hosts": hosts}
     (target / compact.MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    shutil.rmtree(f"{out}.duckdb.tmp", ignore_errors=True)
     return {"events": rows, "replicas": copies}
 
 

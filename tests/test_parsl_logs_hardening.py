@@ -160,3 +160,20 @@ def test_a_run_across_a_dst_change_keeps_every_time_right(tmp_path: Path) -> Non
     assert after, "ms-format records after the change are in the test"
     zone = report.assumptions["zone of ms-format logs"]
     assert "UTC+1h at the start of the run's parsl.log, UTC+2h at its end" in zone
+
+
+def test_a_continuation_line_starting_with_a_date_stays_in_its_record(run: Path) -> None:
+    """v2022 records start with an epoch, so a line inside a traceback that starts with an
+    ISO date (a worker's own log line in the exception text) is continuation, not a
+    truncated record: the traceback stays whole."""
+    log = run / "parsl.log"
+    lines = log.read_bytes().split(b"\n")
+    head, end = _traceback(lines)
+    inserted = b"2026-11-25 08:44:38,163 worker stderr: disk quota exceeded"
+    lines.insert(head + 3, inserted)
+    log.write_bytes(b"\n".join(lines))
+    records = _read(log)
+    assert not [r for r in records if r["ev.event"] == "unparsed"]
+    [rec] = [r for r in records if r["ev.lineno"] == head + 1]
+    assert rec["ev.line_count"] == end - head + 1
+    assert inserted.decode() in rec["parsl.exc_text"]

@@ -14,6 +14,7 @@ Needs the ``analysis`` extra (``pip install 'ev-import[analysis]'``: duckdb, pan
 
 from __future__ import annotations
 
+from .breakdown import Breakdown, BreakdownError, breakdown
 from .chain import join_chain
 from .query import Pool, Query, QueryError, open_pool, parse_time
 from .things import (
@@ -28,7 +29,8 @@ from .things import (
 from .widen import Conflict, Implied, Join, Lambda, Widened, widen
 
 __all__ = [
-    "Concurrency", "Conflict", "Durations", "Implied", "Join", "Lambda", "Pool", "Query",
-    "QueryError", "Sql", "Widened", "concurrency", "durations", "join_chain",
-    "lifetime_records", "lifetimes", "open_pool", "parse_time", "widen",
+    "Breakdown", "BreakdownError", "Concurrency", "Conflict", "Durations", "Implied", "Join",
+    "Lambda", "Pool", "Query", "QueryError", "Sql", "Widened", "breakdown", "concurrency",
+    "durations", "join_chain", "lifetime_records", "lifetimes", "open_pool", "parse_time",
+    "widen",
 ]

@@ -15,8 +15,9 @@ Layout::
     <pool>/.ev-parquet/data/source=<ev.source>/host=<host>/data_0.parquet
 
 ``source`` is ``ev.source`` (``pool`` for Academy's and Parsl's own files, which have none),
-``host`` the record's ``linux.hostname``, else the host in its pool file's name, else
-``unknown``; both are cleaned to ``[A-Za-z0-9_-]`` so pool content never chooses a path.
+``host`` the record's ``linux.hostname``, else the host in its pool file's name (the node that
+imported it: ``<source>-<host>-<id>.jsonlog``, ``copied/<host>/...``), else ``unknown``;
+both are cleaned to ``[A-Za-z0-9_-]`` so pool content never chooses a path.
 A new copy is written beside the old one and swapped in by renames, so a reader sees the old
 copy, no copy (then it reads JSON), or the new one, never half of one.
 
@@ -30,6 +31,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import time
 import uuid
@@ -48,6 +50,10 @@ DATA = "data"
 FORMAT_VERSION = 1
 #: Partition columns: in directory names only, never columns of ``events``.
 PARTITIONS = ("source", "host")
+#: The pool line each row came from, so ``records()`` gives the records exactly as in the
+#: pool (absent keys absent, Academy's strings as written); never a column of ``events``.
+RAW_NAME = "ev.line"
+RAW = f'"{RAW_NAME}"'
 COMPACT_MEMORY = os.environ.get("EV_COMPACT_MEMORY", "1GB")
 
 
@@ -113,9 +119,15 @@ def _clean(expr: str) -> str:
 
 
 def _host_of_file() -> str:
-    """SQL: the host a pool file's name carries (``<source>@<host>-<id>.jsonlog``), if any."""
-    return (f"nullif(regexp_extract(\"{FILE_KEY}\", '@([A-Za-z0-9._-]+)-[0-9a-f]+\\.jsonlog$', 1),"
-            " '')")
+    """SQL: the host in a pool file's path: ``<source>-<host>-<id>.jsonlog`` (the writer's
+    names) or ``copied/<host>/...`` (pool files ``auto`` copied in), else NULL."""
+    from ..sources import all_sources
+
+    names = "|".join(sorted((re.escape(s.name) for s in all_sources()), key=len, reverse=True))
+    named = f"/(?:{names})-([A-Za-z0-9._-]+)-[0-9a-f]{{12}}\\.jsonlog$"
+    copied = "/copied/([^/]+)/"
+    return (f"coalesce(nullif(regexp_extract(\"{FILE_KEY}\", '{named}', 1), ''), "
+            f"nullif(regexp_extract(\"{FILE_KEY}\", '{copied}', 1), ''))")
 
 
 def partition_select(columns: list[str]) -> str:
@@ -172,6 +184,8 @@ def _du(path: Path) -> tuple[int, int]:
 def compact(pool: str | os.PathLike | None = None, *, force: bool = False,
             memory_limit: str | None = None) -> Result:
     """Write (or refresh) the pool's Parquet copy; a fresh copy is kept unless ``force``."""
+    import duckdb
+
     from . import open_pool
 
     t0 = time.monotonic()
@@ -187,8 +201,10 @@ def compact(pool: str | os.PathLike | None = None, *, force: bool = False,
     try:
         with open_pool(pool, memory_limit=memory_limit or COMPACT_MEMORY,
                        parquet=False) as opened:
-            columns = list(opened.schema.columns)
-            write_shards(opened.con, f"SELECT {partition_select(columns)} FROM events", new)
+            columns = [*opened.schema.columns, FILE_KEY, RAW_NAME]
+            rows_sql = typed_rows_sql(opened.schema, opened.files)
+            write_shards(opened.con, f"SELECT {partition_select(columns)} FROM ({rows_sql})",
+                         new)
             rows = opened.con.execute(
                 f"SELECT count(*) FROM read_parquet('{new / DATA}/**/*.parquet')").fetchone()[0]
         manifest = {"version": FORMAT_VERSION, "created": time.time(), "rows": rows,
@@ -199,6 +215,12 @@ def compact(pool: str | os.PathLike | None = None, *, force: bool = False,
         shutil.rmtree(new, ignore_errors=True)
         raise PoolError("cannot write the Parquet copy", str(pool / DIR_NAME),
                         f"{exc.strerror}; the JSON files are unchanged") from None
+    except duckdb.Error as exc:   # out of memory or disk, mostly: one line, no traceback
+        shutil.rmtree(new, ignore_errors=True)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise PoolError("cannot write the Parquet copy", str(pool / DIR_NAME),
+                        f"{first}; the JSON files are unchanged; more memory: "
+                        "$EV_COMPACT_MEMORY (default 1GB)") from None
     except BaseException:
         shutil.rmtree(new, ignore_errors=True)
         raise
@@ -211,3 +233,96 @@ def parquet_source_sql(pool: Path) -> str:
     glob = str(pool / DIR_NAME / DATA / "**" / "*.parquet").replace("'", "''")
     return (f"(SELECT * EXCLUDE ({', '.join(PARTITIONS)}) FROM read_parquet('{glob}', "
             "hive_partitioning=true, union_by_name=true))")
+
+
+def shard_schema(con, pool: Path, state: Status):
+    """The ``events`` columns of the shards, as a :class:`~importers.analysis.load.Schema`
+    (types as stored; rows from the manifest)."""
+    from . import load
+
+    described = con.execute(f"DESCRIBE SELECT * FROM {parquet_source_sql(pool)}").fetchall()
+    columns = {name: load.Column(name, sql_type, (name,))
+               for name, sql_type, *_ in described if name not in (FILE_KEY, RAW_NAME)}
+    stats = load.FileStats(rows=int(state.manifest.get("rows", 0)))
+    return load.Schema(dict(sorted(columns.items())), {str(pool / DIR_NAME): stats})
+
+
+def row_json_sql(schema) -> str:
+    """SQL: one row of the shards as a JSON object (NULLs included; records() drops them)."""
+    from .load import quote_ident, quote_literal
+
+    fields = ", ".join(f"{quote_literal(name)}: {quote_ident(name)}"
+                       for name in schema.columns)
+    return f"to_json({{{fields}}})"
+
+
+def open_shards(con, pool: Path, state: Status, all_view: str, view: str,
+                json_col: str):
+    """Create the pool's views over the shards (what the loader does over JSON files):
+    ``view`` with the typed columns, ``all_view`` with the line as in the pool too."""
+    schema = shard_schema(con, pool, state)
+    described = con.execute(f"DESCRIBE SELECT * FROM {parquet_source_sql(pool)}").fetchall()
+    row = row_json_sql(schema)
+    if any(name == RAW_NAME for name, *_ in described):
+        select = f"* EXCLUDE ({RAW}), coalesce({RAW}, {row}) AS {json_col}"
+    else:   # shards made without the lines (scripts/make_scale_inputs.py)
+        select = f"*, {row} AS {json_col}"
+    con.execute(f"CREATE VIEW {all_view} AS SELECT {select} FROM {parquet_source_sql(pool)}")
+    con.execute(f"CREATE VIEW {view} AS SELECT * EXCLUDE ({json_col}) FROM {all_view}")
+    return schema
+
+
+def typed_rows_sql(schema, files: list[str]) -> str:
+    """The ``events`` view's rows and columns (the loader's :class:`Schema`: same names,
+    types and aliases), parsing each JSON line once for all its keys.
+
+    The view extracts each column with its own ``->>``, which DuckDB parses the document
+    for each time; with hundreds of keys a full-width read (``SELECT *``, which a Parquet
+    copy is) runs out of memory. One ``json_extract_string(json, [paths])`` per line (and
+    one ``json_extract`` for JSON-typed columns) does not, and is several times faster."""
+    from . import load
+
+    text_keys: dict[str, int] = {}   # values as text: json_extract_string, one parse
+    json_keys: dict[str, int] = {}   # JSON-typed columns keep their JSON
+    for col in schema.columns.values():
+        for key in col.keys:
+            chosen = json_keys if col.sql_type == "JSON" else text_keys
+            chosen.setdefault(key, len(chosen) + 1)
+
+    def path_list(keys: dict[str, int]) -> str:
+        return "[" + ", ".join(load.quote_literal(load.json_pointer(k)) for k in keys) + "]"
+
+    bad = "(json IS NULL OR json_type(json) <> 'OBJECT')"
+
+    def element(key: str, sql_type: str) -> str:
+        if sql_type == "JSON":
+            return f"__j[{json_keys[key]}]"
+        text = f"__s[{text_keys[key]}]"
+        if sql_type == "VARCHAR":
+            return text
+        if sql_type in ("BIGINT", "INTEGER", "HUGEINT"):
+            return (f"coalesce(TRY_CAST({text} AS {sql_type}), "
+                    f"TRY_CAST(TRY_CAST({text} AS DOUBLE) AS {sql_type}))")
+        return f"TRY_CAST({text} AS {sql_type})"
+
+    items = []
+    for col in schema.columns.values():
+        parts = [element(k, col.sql_type) for k in col.keys]
+        expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
+        if col.name == "ev.event":
+            expr = f"CASE WHEN {bad} THEN 'unparsed' ELSE {expr} END"
+        elif col.name == "ev.reason":
+            reason = load.quote_literal(load.UNPARSED_REASON)
+            expr = f"CASE WHEN {bad} THEN {reason} ELSE {expr} END"
+        items.append(f"{expr} AS {load.quote_ident(col.name)}")
+    if "ev.reason" not in schema.columns:
+        items.append(f"CASE WHEN {bad} THEN {load.quote_literal(load.UNPARSED_REASON)} END AS "
+                     f"{load.quote_ident('ev.reason')}")
+    items.append(f"filename AS {load.quote_ident(FILE_KEY)}")
+    items.append(f"CAST(json AS VARCHAR) AS {RAW}")   # the line, for records()
+    source = load.raw_source_sql(files)
+    lists = [f"json_extract_string(json, {path_list(text_keys)}) AS __s"]
+    if json_keys:
+        lists.append(f"json_extract(json, {path_list(json_keys)}) AS __j")
+    return (f"SELECT {', '.join(items)} FROM (SELECT json, filename, {', '.join(lists)} "
+            f"FROM {source})")

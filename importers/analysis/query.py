@@ -29,8 +29,10 @@ from .load import quote_ident, quote_literal
 
 Where = Mapping[str, Any] | Sequence[tuple[str, Any]] | None
 
-#: The view every query reads.
+#: The view every query reads; ``_events_all`` (lines as in the pool too) exists only over a
+#: Parquet copy (compact.py): over JSON files, Query.narrow_sql reads the lines themselves.
 VIEW = "events"
+_ALL = "_events_all"
 _JSON = "__json"
 ORDER = f'ORDER BY "created" ASC NULLS FIRST, {quote_ident(FILE_KEY)}, "ev.lineno"'
 
@@ -83,11 +85,13 @@ class Pool:
     there for any SQL; ``schema`` says how each key was typed and what was unparsed.
     """
 
-    def __init__(self, path: Path, files: list[str], con, schema: load.Schema) -> None:
+    def __init__(self, path: Path, files: list[str], con, schema: load.Schema,
+                 parquet: bool = False) -> None:
         self.path = path
         self.files = files
         self.con = con
         self.schema = schema
+        self.parquet = parquet      # read from the fresh Parquet copy (ev-import compact)
 
     # -- selections
     def events(self, where: Where = None, has: Iterable[str] = (), since: Any = None,
@@ -144,9 +148,13 @@ class Pool:
 
 
 def open_pool(pool: str | os.PathLike | None = None, *, memory_limit: str | None = None,
-              threads: int | None = None, materialize: bool = False) -> Pool:
+              threads: int | None = None, parquet: bool | None = None,
+              materialize: bool = False) -> Pool:
     """Open a pool (a dir of ``*.jsonlog``, nested dirs too; None -> ``$EV_POOL`` or
     ``./evpool``) for questions. Reads nothing but the key discovery, cached per file.
+    When ``ev-import compact`` made a Parquet copy and no pool file changed since, the views
+    read its shards instead (``parquet=None``); ``parquet=False`` always reads the JSON
+    files, ``parquet=True`` insists on the copy (PoolError when it is missing or stale).
 
     By default ``events`` is a view: each query reads the JSON files again (right for one
     question, and for files still being written). ``materialize=True`` loads the pool once
@@ -167,6 +175,15 @@ def open_pool(pool: str | os.PathLike | None = None, *, memory_limit: str | None
     except OSError as exc:
         raise PoolError("cannot list the pool", str(path), exc.strerror or str(exc)) from None
     con = load.connect(memory_limit, threads)
+    if parquet is not False:   # the Parquet copy while it is fresh (compact.py), else JSON
+        from . import compact
+
+        state = compact.status(path)
+        if state.fresh:
+            schema = compact.open_shards(con, path, state, _ALL, VIEW, _JSON)
+            return Pool(path, files, con, schema, parquet=True)
+        if parquet:
+            raise PoolError("no fresh Parquet copy", str(path), state.reason)
     stats = load.discover(con, files)
     schema = load.build_schema(stats)
     # `events` parses each line once into text columns (wide queries, exports); the raw
@@ -344,6 +361,8 @@ class Query:
                         reason=load.UNPARSED_REASON + "; Pool.unparsed() has its text",
                         fields={FILE_KEY: fname})
                     continue
+                if self.pool.parquet:   # a row of the shards: absent keys are NULL there
+                    rec = {k: v for k, v in rec.items() if v is not None}
                 coerce_record(rec)
                 rec[FILE_KEY] = fname
                 yield rec

@@ -43,6 +43,9 @@ TIME_FROM = "ev.time_from"
 # A line that begins like a record (an epoch, or a date) but matched no variant is not a
 # continuation: it is a truncated record or a format we do not know, and is kept unparsed.
 _RECORD_START = re.compile(r"\d{9,11}\.\d+ |\d{4}-\d\d-\d\d[ T]\d\d:")
+# In a v2022 log every record starts with an epoch: a line starting with an ISO date there is
+# a message's own text (a subprocess's output, a timestamp in a traceback), a continuation.
+_EPOCH_START = re.compile(r"\d{9,11}\.\d+ ")
 
 
 def _is_text(line: str) -> bool:
@@ -172,8 +175,9 @@ def text_records(
                     if variants_seen is not None:
                         variants_seen.add(last_variant.name)
             if m is None:
-                if pending is not None and _is_continuation(text) \
-                        and not _RECORD_START.match(text):
+                if pending is not None and _is_continuation(text) and not (
+                        _EPOCH_START.match(text) if last_variant is v2022
+                        else _RECORD_START.match(text)):
                     if kept < cap:
                         more.append(text)
                         kept += len(text) + 1
