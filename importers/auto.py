@@ -21,8 +21,9 @@ from .core.errors import EvImportError, UnusableInput
 from .core.identity import Unit, container_units, file_units, host_name, real_path
 from .core.inputs import read_head, walk_files
 from .core.pool import FULL_ERRNOS, PoolWriter, fsync_dir, full_error, temp_name
+from .core.progress import rate_text
 from .core.report import ImportReport
-from .core.runner import summary_line, write_import
+from .core.runner import merge_report, summary_line, write_import
 from .core.source import Source, first_json_object
 
 HEAD_BYTES = 8192
@@ -147,6 +148,7 @@ class SourceResult:
     outputs: list[Path] = field(default_factory=list)
     details: list[str] = field(default_factory=list)   # per-import summaries worth showing
     partial: bool = False
+    report: ImportReport = field(default_factory=ImportReport)  # all its imports' together
 
 
 @dataclass
@@ -171,8 +173,11 @@ class AutoResult:
         for res in self.sources:
             shown = ", ".join(map(str, res.outputs[:2])) + (
                 f" (+{len(res.outputs) - 2} more)" if len(res.outputs) > 2 else "")
-            lines.append(f"auto: {res.name}: {len(res.files)} files, {res.events} events "
-                         f"({res.unparsed} unparsed) -> {shown}")
+            lines.append("; ".join([
+                f"auto: {res.name}: {len(res.files)} files, {res.events} events "
+                f"({res.unparsed} unparsed) -> {shown}",
+                rate_text(res.events, res.report.elapsed, res.report.read, res.report.unit),
+                *(f"{what} {value}" for what, value in res.report.assumptions.items())]))
             lines.extend(res.details)
         plan = self.plan
         if plan.pool_files and self.copy:
@@ -206,7 +211,8 @@ def _import_group(source: Source, pool: Path, unit: Unit, tz: str | None, jobs: 
     key = unit.key or None
     if source.import_files is not None:
         return write_import(pool, source.name, inputs, None, unit=key,
-                            fill=lambda w, r: source.import_files(w, group, tz, r, jobs))
+                            fill=lambda w, r: source.import_files(w, group, tz, r, jobs),
+                            progress=progress)
     return write_import(pool, source.name, inputs, None, unit=key,
                         reader=lambda r: source.read(group, tz=tz, report=r),
                         progress=progress)
@@ -254,6 +260,7 @@ def import_paths(
                 continue
             res.events += writer.count
             res.unparsed += writer.unparsed
+            merge_report(res.report, report)
             res.outputs.append(writer.final)
             if writer.unparsed or report.partial or report.problems:
                 res.details.append("  " + summary_line(source.name, [str(f) for f in group],

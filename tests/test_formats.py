@@ -88,3 +88,45 @@ def test_no_other_variant_matches_a_sample(label, table, variant):
         others = [v.name for v in table.variants
                   if v is not variant and table.compiled(v).match(sample.line)]
         assert others == [], f"{label}: {sample.line!r} also matches {others}"
+
+
+BUILT = [(label, table, v) for label, table, v in VARIANTS if v.fields]
+
+
+@pytest.mark.parametrize("label,table,variant", BUILT, ids=[v[0] for v in BUILT])
+def test_the_engine_builds_each_sample_as_the_table_declares(label, table, variant):
+    """Formats run as data: the record of a sample line has every declared field of the
+    variant's groups, converted to its kind, and the envelope roles in place; a group with
+    neither a role nor a declared field is refused when the builder is generated."""
+    build = table.builder(variant)
+    times = LocalTimes(resolve_zone("UTC")[0])
+    fmt = variant.time_format or ISO_TIME
+    for sample in variant.samples:
+        rec, msg = build(table.compiled(variant).match(sample.line),
+                         lambda text: times.parse(text, fmt), {"ev.source": "t"}, 1)
+        assert msg == sample.fields.get("msg", "")
+        assert rec["ev.source"] == "t" and rec["ev.lineno"] == 1
+        assert isinstance(rec["created"], float)
+        for group, text in sample.fields.items():
+            if group in variant.fields:
+                key, kind = variant.fields[group]
+                assert rec[key] == {"str": str, "int": int, "float": float}[kind](text)
+
+
+def test_a_group_without_a_role_or_field_is_refused() -> None:
+    """Hand-typed: a unit test of the engine's one rule about declarations."""
+    v = Variant("v", r"(?P<epoch>\d+\.\d+)\ (?P<host>\S+)\ (?P<msg>.*)",
+                samples=(Sample("1.5 n1 hi", {"epoch": "1.5", "host": "n1", "msg": "hi"}),),
+                fields={"pid": ("linux.pid", "int")})
+    with pytest.raises(ValueError, match="host"):
+        LineTable("demo", [v]).builder(v)
+
+
+@pytest.mark.parametrize("label,table", TABLES, ids=[t[0] for t in TABLES])
+def test_a_table_built_by_the_engine_declares_every_variant(label, table) -> None:
+    """A table whose records the engine builds (parsl-logs' LINES) declares every variant's
+    fields, so a new variant added without them fails here, not on a user's log."""
+    if any(v.fields for v in table.variants):
+        for variant in table.variants:
+            assert variant.fields, f"{label}:{variant.name} declares no fields"
+            table.builder(variant)

@@ -583,3 +583,25 @@ def test_missing_path_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
         f"error: no such file or directory: {tmp_path / 'nope'} (give a runinfo/ dir, a run "
         "dir such as runinfo/000, or log files)\n")
     assert list((tmp_path / "pool").glob("*.jsonlog")) == []
+
+
+def test_the_hot_v2022_path_builds_what_the_engine_builds() -> None:
+    """parsl-logs keeps a hand-written builder for its hot variant (speed); on every v2022
+    line of the fixtures it must give what the engine builds from the table's declaration."""
+    from importers.sources.parsl_logs.formats import LINES, V2022
+
+    regex, build = LINES.compiled(V2022), LINES.builder(V2022)
+    checked = 0
+    for log in sorted(FIXTURES.glob("parsl/*/runinfo/*/parsl.log")):
+        lines = log.read_bytes().decode("utf-8", "replace").split("\n")
+        for rec in parsl_logs.read([log], tz="UTC"):
+            if rec.get("ev.format") != "v2022":
+                continue
+            const = {k: rec[k] for k in ("ev.source", "ev.origin", "ev.format")}
+            built, _msg = build(regex.match(lines[rec["ev.lineno"] - 1]), None, const,
+                                rec["ev.lineno"])
+            for key, value in built.items():
+                if key != "formatted":  # a message on the next line replaces it
+                    assert rec[key] == value, (key, rec)
+            checked += 1
+    assert checked > 1000

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conformance import assert_conforms
-from conftest import FIXTURES
+from conftest import FIXTURES, without_rate
 
 from importers.cli import main
 from importers.core.report import COMMAND_FAILED, UNPARSED_LINE, ImportReport
@@ -321,6 +321,7 @@ def test_cli_imports_a_saved_file(tmp_path, capsys) -> None:
     code, err = _run(capsys, "sacct", "--file", path, "--pool", str(tmp_path), "--tz", "UTC")
     assert code == 0
     [written] = list(tmp_path.glob("sacct-*.jsonlog"))
+    err = without_rate(err)
     assert err == (f"sacct: 118 events (0 unparsed) from {path} -> {written}; format sacct "
                    "--parsable2 with header (delimiter |); zone UTC (--tz)\n")
 

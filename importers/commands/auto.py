@@ -9,6 +9,7 @@ import sys
 from .. import auto
 from ..core.errors import EXIT_OK, EXIT_PARTIAL
 from ..core.pool import pool_dir
+from ..core.source import add_jobs_argument
 from ..core.terminal import printable
 
 
@@ -36,7 +37,7 @@ def cmd_auto(args: argparse.Namespace) -> int:
     if args.follow:
         return _follow(args)
     result = auto.import_paths(args.paths, pool_dir(args.pool), tz=args.tz,
-                               copy=not args.no_copy,
+                               copy=not args.no_copy, jobs=args.jobs,
                                progress=sys.stderr.isatty() and not args.quiet)
     if not args.quiet or result.partial:
         for line in result.summary_lines():
@@ -84,4 +85,6 @@ def register(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -
                    help="keep importing logs still being written (resumable; see docs)")
     p.add_argument("--duration", type=float, metavar="S",
                    help="with --follow: stop after S seconds (default: Ctrl-C)")
+    add_jobs_argument(p, "processes for big text logs and DB tables (as each source's own "
+                      "-j; default: all cores)")
     p.set_defaults(run=cmd_auto)

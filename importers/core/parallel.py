@@ -18,7 +18,7 @@ import ctypes
 import os
 import signal
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from multiprocessing import get_context
@@ -81,6 +81,24 @@ def split_points(path: Path, parts: int, is_record_start: Callable[[bytes], bool
 
 PR_SET_PDEATHSIG = 1
 
+# Set in the parent before the workers fork, when someone watches the import's progress:
+# the workers add the bytes (rows) they read to it and the parent draws the total.
+_SHARED: Any = None
+
+
+class _SharedProgress:
+    """A worker's ``report.progress``: adds what it read to the parent's shared counter."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def expect(self, total: int, unit: str = "B") -> None:
+        pass  # the parent knows the whole input's size
+
+    def advance(self, n: int) -> None:
+        with self.value.get_lock():
+            self.value.value += n
+
 
 def die_with_parent(parent: int | None = None) -> None:
     """In a worker: be SIGKILLed when the parent process dies (Linux ``prctl``).
@@ -103,6 +121,8 @@ def _run_part(
 ) -> tuple[int, int, dict[str, int], dict[str, list[str]], dict[str, str]]:
     """In a worker: parse one part into ``out``; return counts and the report's contents."""
     report = ImportReport()
+    if _SHARED is not None:
+        report.progress = _SharedProgress(_SHARED)
     count = unparsed = 0
     with open(out, "wb", buffering=1 << 20) as fh:
         lock_temp(fh.fileno())
@@ -113,12 +133,14 @@ def _run_part(
             count += 1
             if rec.get("ev.event") == "unparsed":
                 unparsed += 1
-    return count, unparsed, dict(report.problems), report.details, report.assumptions
+    return (count, unparsed, dict(report.problems), report.details, report.assumptions,
+            report.read)
 
 
 def _merge(result: tuple, out: str, writer: PoolWriter, report: ImportReport) -> None:
-    count, unparsed, problems, details, assumptions = result
+    count, unparsed, problems, details, assumptions, read = result
     writer.append_file(out, count, unparsed)
+    report.read += read
     for name, n in problems.items():
         for detail in details.get(name, [None]):
             report.problem(name, detail, count=0)
@@ -135,8 +157,12 @@ def write_parts(
     jobs: int,
 ) -> None:
     """Parse ``parts`` with ``jobs`` processes and append their output to ``writer``."""
+    global _SHARED
     outs = [str(writer.part_path(i)) for i in range(len(parts))]
     done = 0
+    display = report.progress
+    if display is not None:
+        _SHARED = display.shared = get_context("fork").Value("q", 0)
     try:
         try:
             # fork: the workers inherit the loaded modules (no re-import of __main__, which
@@ -147,6 +173,9 @@ def write_parts(
                 futures = [ex.submit(_run_part, records_of, part, out)
                            for part, out in zip(parts, outs, strict=True)]
                 for future, out in zip(futures, outs, strict=True):
+                    while display is not None and not future.done():
+                        wait([future], timeout=0.25, return_when=FIRST_COMPLETED)
+                        display.refresh()
                     _merge(future.result(), out, writer, report)
                     done += 1
         except (BrokenProcessPool, OSError) as exc:
@@ -157,6 +186,9 @@ def write_parts(
         for part, out in list(zip(parts, outs, strict=True))[done:]:
             _merge(_run_part(records_of, part, out), out, writer, report)
     finally:
+        if display is not None:
+            display.done += display.shared.value  # what the workers read, now counted
+            display.shared = _SHARED = None
         for out in outs:
             try:
                 os.unlink(out)

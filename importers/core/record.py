@@ -51,6 +51,25 @@ def known(value: Any) -> bool:
     return True
 
 
+def envelope(created: float | None, event: str, formatted: str, *, name: str, source: str,
+             origin: str, levelname: str = "INFO", levelno: int | None = None,
+             lineno: int | None = None) -> dict[str, Any]:
+    """The record envelope (DESIGN §2), built in one place: callers add their namespaced
+    keys to the dict it returns. Text formats get theirs from the builders the line engine
+    generates per variant (:mod:`importers.core.lineformat`), which write the same keys."""
+    rec: dict[str, Any] = {} if created is None else {CREATED: created}
+    rec[FORMATTED] = formatted
+    rec[NAME] = name
+    rec[LEVELNAME] = levelname
+    rec[LEVELNO] = LEVELS.get(levelname, 20) if levelno is None else levelno
+    rec[SOURCE] = source
+    rec[ORIGIN] = origin
+    rec[EVENT] = event
+    if lineno is not None:
+        rec[LINENO] = lineno
+    return rec
+
+
 def record(
     created: float | None,
     event: str,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 # The closed set of problem names. Add one here before using it anywhere.
 UNPARSED_LINE = "UnparsedLine"          # a line or row that matched no known format
@@ -57,10 +58,42 @@ class ImportReport:
     assumptions: dict[str, str] = field(default_factory=dict)
     problems: Counter = field(default_factory=Counter)
     details: dict[str, list[str]] = field(default_factory=dict)
+    # The live display (importers.core.progress.Progress) when someone watches, else None;
+    # ``expected``/``read`` count the input (bytes, or rows) for the summary's rate.
+    progress: Any = field(default=None, repr=False, compare=False)
+    expected: int = 0
+    read: int = 0
+    unit: str = "B"
+    elapsed: float = 0.0      # seconds the import took (set by the runner)
+    # each assumption's distinct values, when several imports' reports were merged
+    values: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+
+    def expect(self, total: int, unit: str = "B") -> None:
+        """How much input this import has (bytes of its files, rows of a DB), for the ETA."""
+        self.expected += max(0, int(total))
+        self.unit = unit
+        if self.progress is not None:
+            self.progress.expect(total, unit)
+
+    def advance(self, n: int) -> None:
+        """``n`` more bytes (rows) read: called per block or batch, never per line."""
+        self.read += n
+        if self.progress is not None:
+            self.progress.advance(n)
 
     def assume(self, what: str, value: str) -> None:
         """Record an assumption the user should see (e.g. ``zone`` -> ``Europe/Berlin``)."""
         self.assumptions[what] = value
+
+    def assume_also(self, what: str, value: str) -> None:
+        """Add a value to an assumption (merging reports): ``zone UTC; Europe/Berlin``."""
+        seen = self.values.setdefault(what, [self.assumptions[what]] if what in
+                                      self.assumptions else [])
+        if value not in seen:
+            seen.append(value)
+            more = len(seen) - 3
+            self.assumptions[what] = "; ".join(seen[:3]) + (f" (+{more} more)" if more > 0
+                                                            else "")
 
     def problem(self, name: str, detail: str | None = None, count: int = 1) -> None:
         """Count a named problem; ``detail`` (a table, a file) is listed once in the summary."""

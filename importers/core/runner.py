@@ -20,6 +20,7 @@ from .errors import EXIT_OK, EXIT_PARTIAL, EvImportError
 from .identity import COMMAND_PREFIX, Unit, input_id
 from .inputs import check_path
 from .pool import PoolWriter, pool_dir
+from .progress import Progress, rate_text
 from .report import TRUNCATED_INPUT, UNREADABLE_FILE, ImportReport
 from .terminal import printable
 
@@ -27,31 +28,21 @@ Reader = Callable[[ImportReport], Iterator[dict[str, Any]]]
 Filler = Callable[[PoolWriter, ImportReport], None]
 
 
-def _progress(records: Iterable[dict[str, Any]], label: str) -> Iterator[dict[str, Any]]:
-    """A live count of events on a terminal (rich), refreshed a few times a second.
+def _watched(records: Iterable[dict[str, Any]], progress: Progress) -> Iterator[dict[str, Any]]:
+    """Refresh the display now and then for sources that read without ``advance`` calls
+    (a live command, a small JSON file): one clock read per 1024 records."""
+    done = 0
+    for rec in records:
+        yield rec
+        done += 1
+        if not done & 0x3FF and time.monotonic() >= progress._next:
+            progress.refresh()
 
-    Only used when stderr is a TTY, so pipes, CI logs and tests see none of it.
-    """
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(
-        SpinnerColumn(),
-        TextColumn("[bold]{task.description}"),
-        TextColumn("{task.completed:,} events"),
-        TimeElapsedColumn(),
-        transient=True,
-    ) as progress:
-        task = progress.add_task(label, total=None)
-        last = time.monotonic()
-        done = 0
-        for rec in records:
-            yield rec
-            done += 1
-            if not done & 0x3FF:
-                now = time.monotonic()
-                if now - last > 0.2:
-                    progress.update(task, completed=done)
-                    last = now
+def shorten(inputs: list[str], show: int = 3) -> str:
+    """``a, b, c (+97 more)``: a summary names a few inputs, not a thousand."""
+    return ", ".join(inputs[:show]) + (f" (+{len(inputs) - show} more)"
+                                       if len(inputs) > show else "")
 
 
 def check_inputs(inputs: Iterable[str]) -> None:
@@ -87,7 +78,7 @@ def write_import(
     reader: Reader | None = None,
     *,
     fill: Filler | None = None,
-    progress: bool = False,
+    progress: bool | str = False,
     unit: str | None = None,
 ) -> tuple[PoolWriter, ImportReport]:
     """Import one input unit into its pool file (atomically); return the writer and report.
@@ -99,15 +90,24 @@ def write_import(
     """
     check_inputs(inputs)
     report = ImportReport()
+    started = time.monotonic()
     with PoolWriter(pool, source, input_id([unit] if unit else inputs)) as writer:
-        if fill is not None:
-            fill(writer, report)
-        else:
-            records = reader(report)
-            if progress:
-                records = _progress(records, f"{source} {' '.join(inputs)}")
-            writer.write_all(records)
+        display = None
+        if progress:
+            display = report.progress = Progress(f"{source} {shorten(inputs, 1)}", writer,
+                                                 force=progress == "force")
+        try:
+            if fill is not None:
+                fill(writer, report)
+            else:
+                records = reader(report)
+                writer.write_all(records if display is None else _watched(records, display))
+        finally:
+            if display is not None:
+                display.close()
+                report.progress = None
         keep_better_previous(writer, report)
+    report.elapsed = time.monotonic() - started
     return writer, report
 
 
@@ -116,7 +116,8 @@ def summary_line(source: str, inputs: list[str], writer: PoolWriter,
     target = (f"{writer.final} kept" if writer.kept_previous else str(writer.final))
     parts = [
         f"{source}: {writer.count} events ({writer.unparsed} unparsed) from "
-        f"{', '.join(inputs)} -> {target}",
+        f"{shorten(inputs)} -> {target}",
+        rate_text(writer.count, report.elapsed, report.read, report.unit),
         *report.summary_parts(),
     ]
     return "; ".join(parts)
@@ -145,12 +146,12 @@ def run_import(
 def merge_report(into: ImportReport, other: ImportReport) -> None:
     """Fold one unit's report into a run's: problems add up, differing assumptions are
     all kept (``zone UTC; UTC+1h``)."""
+    into.elapsed += other.elapsed
+    into.read += other.read
+    into.unit = other.unit
     for what, value in other.assumptions.items():
-        have = into.assumptions.get(what)
-        if have is None:
-            into.assumptions[what] = value
-        elif value not in have.split("; "):
-            into.assumptions[what] = f"{have}; {value}"
+        for one in other.values.get(what, [value]):
+            into.assume_also(what, one)
     for name, count in other.problems.items():
         for detail in other.details.get(name, [None]):
             into.problem(name, detail, count=0)
@@ -205,9 +206,9 @@ def run_units(
             target = f"{writers[0].final}" + (" kept" if writers[0].kept_previous else "")
         else:
             target = f"{len(writers)} pool files in {pool}"
-        shown = ", ".join(inputs[:3]) + (f" (+{len(inputs) - 3} more)" if len(inputs) > 3
-                                         else "")
         print(printable("; ".join([f"{source}: {count} events ({unparsed} unparsed) from "
-                                   f"{shown} -> {target}", *total.summary_parts()])),
+                                   f"{shorten(inputs)} -> {target}",
+                                   rate_text(count, total.elapsed, total.read, total.unit),
+                                   *total.summary_parts()])),
               file=sys.stderr)
     return EXIT_PARTIAL if partial else EXIT_OK

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-from collections.abc import Collection, Iterator
+from collections.abc import Callable, Collection, Iterator
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,9 @@ def read(
             # The hot loop reads through the driver's own cursor: SQLAlchemy reflected the
             # schema and wrote the SELECT; per-row Result machinery would only cost time.
             cursor_of = conn.connection.driver_connection.execute
+            report.unit = "rows"
+            if report.progress is not None and not report.expected and rowids is None:
+                report.expect(_rows_about(cursor_of, known + unknown), "rows")
             yielded_any = only is not None  # a part of a table: the caller judges the whole
             where = "" if rowids is None else f" WHERE rowid BETWEEN {rowids[0]} AND {rowids[1]}"
             for table_name in known + unknown:
@@ -114,6 +117,7 @@ def read(
                     while rows := cursor.fetchmany(batch_rows):
                         yield from rows_to_records(rows, plan, origin, report)
                         count += len(rows)
+                        report.advance(len(rows))
                         yielded_any = True
                 except sqlite3.DatabaseError as exc:
                     err = database_error(exc, db_path)
@@ -133,6 +137,19 @@ def read(
                 )
     finally:
         engine.dispose()
+
+
+def _rows_about(cursor_of: Callable[[str], Any], tables: list[str]) -> int:
+    """About how many rows the tables hold, for the progress bar: ``max(rowid)`` is one
+    index look-up where ``count(*)`` reads the whole table. Only asked when someone
+    watches."""
+    total = 0
+    for table in tables:
+        try:
+            total += cursor_of(f'SELECT max(rowid) FROM "{table}"').fetchone()[0] or 0
+        except sqlite3.DatabaseError:
+            continue
+    return total
 
 
 # Tables of at least this many rows are shared out between processes by rowid range.
@@ -163,6 +180,8 @@ def write_to(
             conn = sqlite3.connect(f"file:{pathname2url(str(db_path.resolve()))}?mode=ro",
                                    uri=True, timeout=lock_timeout)
             try:
+                if report.progress is not None:
+                    report.expect(_rows_about(conn.execute, list(FORMATS_BY_TABLE)), "rows")
                 for table in FORMATS_BY_TABLE:
                     try:
                         lo, hi, n = conn.execute(

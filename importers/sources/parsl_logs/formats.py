@@ -31,14 +31,29 @@ each row: fixtures/parsl/1.2.0, 2024.3.4, 2024.12.30 and 2026.10.26.
 from __future__ import annotations
 
 from ...core.lineformat import ISO_TIME, LineTable, Sample, Variant
+from ...core.record import LINUX_PID
 
 # ---------------------------------------------------------------------------------------
 # Line formats. Samples are real lines from fixtures/parsl/<release>/runinfo/.
+
+# What each group of any variant writes (the envelope roles time/epoch, level, msg and logger
+# are the engine's: importers.core.lineformat.ROLES). A variant uses the groups it has.
+FIELDS = {
+    "pid": (LINUX_PID, "int"),
+    "process_name": ("parsl.process_name", "str"),
+    "thread_name": ("parsl.thread_name", "str"),
+    "thread_id": ("parsl.thread_id", "int"),
+    "lineno": ("parsl.logger_lineno", "int"),
+    "func": ("parsl.func_name", "str"),
+    "rank": ("parsl.rank", "int"),  # 1.x manager (0) and workers (the worker id)
+}
 
 _ISO_MS = r"(?P<time>\d{4}-\d\d-\d\d\ \d\d:\d\d:\d\d\.\d{3})"
 
 V2022 = Variant(
     name="v2022",
+    fields=FIELDS,
+    ignore=("asctime",),  # the epoch is exact
     pattern=r"""
         (?P<epoch>\d{9,11}\.\d+)\ (?P<asctime>\d{4}-\d\d-\d\d\ \d\d:\d\d:\d\d)
         \ (?P<process_name>.+?)-(?P<pid>\d+)\ (?P<thread_name>.+?)-(?P<thread_id>\d+)
@@ -81,6 +96,7 @@ V2022 = Variant(
 
 HTEX_INTERCHANGE_MS = Variant(
     name="htex-interchange-ms",
+    fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ (?P<process_name>\S+)\((?P<pid>\d+)\)
         \ (?P<thread_name>\S+)\ (?P<func>\S+)\ \[(?P<level>[A-Z]+)\]\ \ ?(?P<msg>.*)
@@ -112,6 +128,7 @@ HTEX_INTERCHANGE_MS = Variant(
 
 HTEX_POOL_MS = Variant(
     name="htex-pool-ms",
+    fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ (?P<pid>\d+)\ (?P<thread_name>\S+)
         \ \[(?P<level>[A-Z]+)\]\ \ ?(?P<msg>.*)
@@ -136,6 +153,7 @@ HTEX_POOL_MS = Variant(
 
 HTEX_POOL_RANK_MS = Variant(
     name="htex-pool-rank-ms",
+    fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ Rank:(?P<rank>\d+)
         \ \[(?P<level>[A-Z]+)\]\ \ (?P<msg>.*)
@@ -160,6 +178,7 @@ HTEX_POOL_RANK_MS = Variant(
 
 DBM_MS = Variant(
     name="dbm-ms",
+    fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ \[(?P<level>[A-Z]+)\]
         \ \[(?P<thread_name>.+)\ (?P<thread_id>\d+)\]\ (?P<msg>.*)
@@ -187,6 +206,7 @@ DBM_MS = Variant(
 
 NAMED_MS = Variant(
     name="named-ms",
+    fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ \[(?P<level>[A-Z]+)\]\ \ (?P<msg>.*)
     """,
@@ -220,4 +240,4 @@ NAMED_MS = Variant(
 # one and a [thread id]), so which one matched last never changes the result.
 LINES = LineTable("parsl-logs", [V2022, HTEX_INTERCHANGE_MS, HTEX_POOL_MS, HTEX_POOL_RANK_MS,
                                  DBM_MS, NAMED_MS],
-                  first_chars="0123456789")
+                  first_chars="0123456789", raw_time_key="parsl.time_raw")

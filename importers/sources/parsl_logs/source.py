@@ -60,7 +60,9 @@ def read(
     """
     report = report if report is not None else ImportReport()
     zones_used: set[str] = set()
-    for job in plan_files(paths, tz, report):
+    planned = plan_files(paths, tz, report)
+    report.expect(sum(_size(job.path) for job in planned))
+    for job in planned:
         yield from records_of(job, report, zones_used=zones_used)
     if zones_used:
         report.assume("zone of ms-format logs", "; ".join(sorted(zones_used)))
@@ -96,6 +98,7 @@ def write_to(
     """What ``writer.write_all(read(...))`` does, with text logs of ``SPLIT_MIN_BYTES`` or
     more cut at record boundaries and parsed by ``jobs`` processes (same output)."""
     planned = plan_files(paths, tz, report)
+    report.expect(sum(_size(job.path) for job in planned))
     big = [j for j in planned if jobs > 1 and j.kind == "text"
            and _size(j.path) >= SPLIT_MIN_BYTES]
     zones_used: set[str] = set()

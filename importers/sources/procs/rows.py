@@ -16,6 +16,7 @@ from ...core.report import (
     INVALID_UTF8,
     ImportReport,
 )
+from ...core.signals import signal_name
 from .clock import Extent
 from .formats import (
     BT_EVENT,
@@ -57,7 +58,7 @@ from .keys import (
     TOOL_TIME,
     UID,
 )
-from .status import decode_status, signal_name
+from .status import decode_status
 
 # ---------------------------------------------------------------------------------------
 # The engine
@@ -199,7 +200,12 @@ def tool_rows(path: Path, report: ImportReport, origin: str) -> Iterator[Row | t
     after_blank = True
     variants_by_name = {v.name: v for v in VARIANTS}
     with open(path, "rb") as fh:
+        told = 0
         for lineno, line in enumerate(fh, 1):
+            if not lineno & 0x3FF:  # bytes read so far, told every 1024 lines
+                at = fh.tell()
+                report.advance(at - told)
+                told = at
             text = _decode(line, report, origin).rstrip("\r\n")
             # the hot path first: a row of the format the last header announced
             m = pattern.match(text) if pattern is not None else None
@@ -275,6 +281,7 @@ def tool_rows(path: Path, report: ImportReport, origin: str) -> Iterator[Row | t
                 pending = None
             tried = current.name if current else f"no header seen; tried {VARIANT_NAMES}"
             yield ("unparsed", lineno, text, f"no format matched: {tried}")
+        report.advance(fh.tell() - told)
     if pending is not None:
         yield pending
 

@@ -96,6 +96,7 @@ def read(
                   else parse_when(boot_time, zone, "--boot-time"))
     files = [Path(f) for f in files]
     single = len(files) == 1
+    report.expect(sum(f.stat().st_size for f in files if f.is_file()))
     for path in files:
         origin = str(path)
         try:

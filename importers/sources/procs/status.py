@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import signal as _signal
 from typing import Any
 
+from ...core.signals import signal_name
 from .keys import CORE_DUMPED, EXIT_CODE, EXIT_SIGNAL, SIGNAL_NAME
-
-
-def signal_name(number: int) -> str | None:
-    try:
-        return _signal.Signals(number).name
-    except ValueError:
-        return None
 
 
 def decode_status(status: int) -> dict[str, Any]:

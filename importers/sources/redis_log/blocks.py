@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import signal
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +10,7 @@ from ...core.record import (
     LINUX_PID,
     known,
 )
+from ...core.signals import signal_name
 from .formats import CONFIG_ERROR, LINES, is_timed, match_line
 
 # ---------------------------------------------------------------------------------------
@@ -50,13 +50,6 @@ class Block:
     role_char: str | None = None
     created: float | None = None
     invalid_utf8: bool = False
-
-
-def signal_name(number: int) -> str | None:
-    try:
-        return signal.Signals(number).name
-    except ValueError:
-        return None
 
 
 def crash_fields(lines: list[str]) -> dict[str, Any]:

@@ -117,6 +117,7 @@ def read(
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     files = check_inputs(paths, report)
+    report.expect(sum(path.stat().st_size for path in files))
     zone, zone_label = resolve_zone(tz)
     report.assume("zone", zone_label)
     times = LocalTimes(zone)
@@ -178,6 +179,7 @@ def write_to(
     mtime, so the same year unless an absolute time in an earlier part corrected it).
     """
     files = check_inputs(list(paths), report)
+    report.expect(sum(path.stat().st_size for path in files))
     zone, zone_label = resolve_zone(tz)
     report.assume("zone", zone_label)
     times = LocalTimes(zone)

@@ -7,16 +7,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from ...core.record import (
-    CREATED,
-    EVENT,
-    FORMATTED,
-    LEVELNAME,
-    LEVELNO,
-    LEVELS,
     LINUX_HOSTNAME,
-    NAME,
-    ORIGIN,
-    SOURCE,
+    envelope,
 )
 from .. import _slurm as sf
 from .keys import (
@@ -114,25 +106,12 @@ class Emitter:
                 continue
             emitted = True
             levelname = sf.level_of(fields.get(STATE)) if event.endswith("_end") else "INFO"
-            yield {
-                CREATED: created,
-                FORMATTED: _describe(event, fields),
-                NAME: RECORD_NAME,
-                LEVELNAME: levelname,
-                LEVELNO: LEVELS[levelname],
-                SOURCE: SOURCE_NAME,
-                ORIGIN: origin,
-                EVENT: event,
-                **fields,
-            }
+            rec = envelope(created, event, _describe(event, fields), name=RECORD_NAME,
+                           source=SOURCE_NAME, origin=origin, levelname=levelname)
+            rec.update(fields)
+            yield rec
         if not emitted:
-            yield {
-                FORMATTED: _describe(timeless, fields),
-                NAME: RECORD_NAME,
-                LEVELNAME: "INFO",
-                LEVELNO: 20,
-                SOURCE: SOURCE_NAME,
-                ORIGIN: origin,
-                EVENT: timeless,
-                **fields,
-            }
+            rec = envelope(None, timeless, _describe(timeless, fields), name=RECORD_NAME,
+                           source=SOURCE_NAME, origin=origin)
+            rec.update(fields)
+            yield rec

@@ -35,6 +35,7 @@ def read_file(path: str | os.PathLike, *, tz: str | None = None,
     try:
         with open(path, "rb") as fh:
             head = fh.read(4096)
+            report.expect(os.fstat(fh.fileno()).st_size)
     except OSError as exc:
         raise UnusableInput("cannot read", path,
                             exc.strerror or "check that it exists and is readable") from None
@@ -45,6 +46,7 @@ def read_file(path: str | os.PathLike, *, tz: str | None = None,
     if head.lstrip()[:1] == b"{":
         with open(path, "rb") as fh:
             yield from read_json(path, fh, emitter.origin, report, emitter)
+            report.advance(fh.tell())
         return
     if not head.strip():
         raise UnusableInput("empty file, not sacct output", path,

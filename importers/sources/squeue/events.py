@@ -9,14 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.record import (
-    CREATED,
-    EVENT,
-    FORMATTED,
-    LEVELNAME,
-    LEVELNO,
-    NAME,
-    ORIGIN,
-    SOURCE,
+    envelope,
     unparsed,
 )
 from ...core.report import UNPARSED_LINE, ImportReport
@@ -59,12 +52,10 @@ def snapshot_events(snapshots, report: ImportReport,
             state = job.get(STATE)
             reason = job.get(REASON)
             level = sf.level_of(state)
-            yield {
-                CREATED: when, FORMATTED: _describe_snapshot(job), NAME: RECORD_NAME,
-                LEVELNAME: level, LEVELNO: 40 if level == "ERROR" else 30 if
-                level == "WARNING" else 20, SOURCE: SOURCE_NAME, ORIGIN: origin,
-                EVENT: "job_snapshot", **job,
-            }
+            rec = envelope(when, "job_snapshot", _describe_snapshot(job), name=RECORD_NAME,
+                           source=SOURCE_NAME, origin=origin, levelname=level)
+            rec.update(job)
+            yield rec
             key = job.get(JOBID)
             if key is None:
                 continue
@@ -79,10 +70,9 @@ def snapshot_events(snapshots, report: ImportReport,
             change = {k: v for k, v in change.items() if v is not None}
             moved = f"{before[0]} -> {state}" if before[0] != state else (
                 f"{state}: reason {before[1]} -> {reason}")
-            yield {
-                CREATED: when,
-                FORMATTED: f"job {key} {job.get('slurm.job_name', '')} {moved} (seen between "
-                f"{_iso(before[2])} and {_iso(when)})",
-                NAME: RECORD_NAME, LEVELNAME: "INFO", LEVELNO: 20, SOURCE: SOURCE_NAME,
-                ORIGIN: origin, EVENT: "job_state_change", **change,
-            }
+            rec = envelope(when, "job_state_change",
+                           f"job {key} {job.get('slurm.job_name', '')} {moved} (seen between "
+                           f"{_iso(before[2])} and {_iso(when)})",
+                           name=RECORD_NAME, source=SOURCE_NAME, origin=origin)
+            rec.update(change)
+            yield rec

@@ -53,6 +53,7 @@ def _load(path: str, at: float | None, times: sf.Times, nodes: sf.NodeLists, tz:
     """One saved snapshot -> (time, where the time came from, origin, jobs)."""
     try:
         data = Path(path).read_bytes()
+        report.advance(len(data))
     except OSError as exc:
         raise UnusableInput("cannot read", path,
                             exc.strerror or "check that it exists and is readable") from None
@@ -138,6 +139,7 @@ def read_files(paths: Sequence[str | os.PathLike], *, at: Sequence[str] | str | 
     hows: list[str] = []
     sources: dict[str, int] = {}
     formats: set[str] = set()
+    report.expect(sum(os.path.getsize(p) for p in paths if os.path.isfile(p)))
     for index, path in enumerate(paths):
         when_at = at_times[index if len(at_times) > 1 else 0] if at_times else None
         when, how, fmt, jobs = _load(path, when_at, times, nodes, tz, report)
