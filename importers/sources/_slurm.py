@@ -48,6 +48,25 @@ _UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40, "P": 1 << 50, 
 _PER = {"n": "node", "c": "cpu"}
 
 
+
+def json_number(value: Any) -> Any:
+    """Unwrap 23.02+'s ``{"set": .., "infinite": .., "number": ..}`` numbers (sacct and squeue
+    ``--json`` alike); 22.05's plain numbers pass through."""
+    if isinstance(value, dict) and "number" in value:
+        if value.get("infinite"):
+            return "UNLIMITED"
+        if not value.get("set", True):
+            return None
+        return value.get("number")
+    return value
+
+
+def json_first(value: Any) -> Any:
+    """23.02+ gives states as lists (``["COMPLETED"]``); 22.05 as a string."""
+    if isinstance(value, list):
+        return value[0] if value else None
+    return value
+
 def duration(text: str) -> int | float:
     """``[D-][[H:]M:]S[.fff]`` -> seconds (int, or float with a fraction).
 

@@ -35,22 +35,6 @@ from .keys import (
 # JSON (sacct --json): 22.05 (openapi/dbv0.0.38) and 23.02+ (v0.0.39 onwards)
 
 
-def _n(value: Any) -> Any:
-    """Unwrap 23.02+'s ``{"set": .., "infinite": .., "number": ..}`` numbers."""
-    if isinstance(value, dict) and "number" in value:
-        if value.get("infinite"):
-            return "UNLIMITED"
-        if not value.get("set", True):
-            return None
-        return value.get("number")
-    return value
-
-
-def _first(value: Any) -> Any:
-    """23.02+ gives states as lists (``["COMPLETED"]``); 22.05 as a string."""
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
 
 
 def _json_exit(fields: dict, prefix: str, value: Any) -> None:
@@ -59,11 +43,11 @@ def _json_exit(fields: dict, prefix: str, value: Any) -> None:
         return
     if not isinstance(value, dict):
         return
-    status = _first(value.get("status"))
+    status = sf.json_first(value.get("status"))
     fields[prefix + "_status"] = status
-    code = _n(value.get("return_code"))
+    code = sf.json_number(value.get("return_code"))
     signal = value.get("signal") or {}
-    signal_id = _n(signal.get("signal_id", signal.get("id")))
+    signal_id = sf.json_number(signal.get("signal_id", signal.get("id")))
     if status == "SIGNALED" and signal_id is not None:
         fields[prefix + "_code"] = 0 if code is None else code
         fields[prefix + "_signal"] = signal_id
@@ -75,14 +59,15 @@ def _json_exit(fields: dict, prefix: str, value: Any) -> None:
 
 
 def _json_time(fields: dict, key: str, value: Any) -> None:
-    value = _n(value)
+    value = sf.json_number(value)
     if isinstance(value, (int, float)) and value > 0:
         fields[key] = float(value)
 
 
 def _cpu_seconds(value: Any) -> float | None:
     if isinstance(value, dict) and "seconds" in value:
-        return (_n(value.get("seconds")) or 0) + (_n(value.get("microseconds")) or 0) / 1e6
+        seconds = sf.json_number(value.get("seconds")) or 0
+        return seconds + (sf.json_number(value.get("microseconds")) or 0) / 1e6
     return None
 
 
@@ -91,7 +76,7 @@ def _tres(items: Any) -> str | None:
         return None
     parts = []
     for item in items:
-        count = _n(item.get("count"))
+        count = sf.json_number(item.get("count"))
         if count is None:
             continue
         kind = item.get("type", "?") + (f"/{item['name']}" if item.get("name") else "")
@@ -102,8 +87,8 @@ def _tres(items: Any) -> str | None:
 def _tres_max(step: dict, kind: str) -> tuple[int, str | None] | None:
     tres = (step.get("tres") or {}).get("requested") or {}
     for item in tres.get("max") or ():
-        if item.get("type") == kind and _n(item.get("count")) is not None:
-            return _n(item["count"]), item.get("node")
+        if item.get("type") == kind and sf.json_number(item.get("count")) is not None:
+            return sf.json_number(item["count"]), item.get("node")
     return None
 
 
@@ -111,7 +96,7 @@ def _tres_ave(step: dict, kind: str) -> int | None:
     tres = (step.get("tres") or {}).get("requested") or {}
     for item in tres.get("average") or ():
         if item.get("type") == kind:
-            return _n(item.get("count"))
+            return sf.json_number(item.get("count"))
     return None
 
 
@@ -128,11 +113,11 @@ def _json_job_fields(job: dict, conv: Converters) -> dict[str, Any]:
     raw = str(job.get("job_id"))
     array = job.get("array") or {}
     het = job.get("het") or {}
-    array_job = _n(array.get("job_id")) or 0
-    task = _n(array.get("task_id"))
+    array_job = sf.json_number(array.get("job_id")) or 0
+    task = sf.json_number(array.get("task_id"))
     task_range = array.get("task")
-    het_job = _n(het.get("job_id")) or 0
-    het_offset = _n(het.get("job_offset"))
+    het_job = sf.json_number(het.get("job_id")) or 0
+    het_offset = sf.json_number(het.get("job_offset"))
     if array_job and task is not None:
         printed = f"{array_job}_{task}"
     elif isinstance(task_range, str) and task_range:
@@ -147,7 +132,7 @@ def _json_job_fields(job: dict, conv: Converters) -> dict[str, Any]:
         ("slurm.job_name", job.get("name")), ("slurm.user", job.get("user")),
         ("slurm.group", job.get("group")), ("slurm.account", job.get("account")),
         ("slurm.cluster", job.get("cluster")), ("slurm.partition", job.get("partition")),
-        ("slurm.qos", job.get("qos")), ("slurm.priority", _n(job.get("priority"))),
+        ("slurm.qos", job.get("qos")), ("slurm.priority", sf.json_number(job.get("priority"))),
         ("slurm.work_dir", job.get("working_directory")),
         ("slurm.submit_line", job.get("submit_line")),
         ("slurm.nnodes", job.get("allocation_nodes")),
@@ -157,7 +142,7 @@ def _json_job_fields(job: dict, conv: Converters) -> dict[str, Any]:
     comment = job.get("comment")
     f["slurm.comment"] = comment.get("job") if isinstance(comment, dict) else comment
     state = job.get("state") or {}
-    f[STATE] = _first(state.get("current"))
+    f[STATE] = sf.json_first(state.get("current"))
     f["slurm.reason"] = state.get("reason")
     _json_exit(f, "slurm.exit", job.get("exit_code"))
     _json_exit(f, "slurm.derived_exit", job.get("derived_exit_code"))
@@ -165,24 +150,24 @@ def _json_job_fields(job: dict, conv: Converters) -> dict[str, Any]:
     for key, name in ((SUBMIT_TIME, "submission"), (ELIGIBLE_TIME, "eligible"),
                       (START_TIME, "start"), (END_TIME, "end")):
         _json_time(f, key, times.get(name))
-    f["slurm.elapsed_s"] = _n(times.get("elapsed"))
-    limit = _n(times.get("limit"))
+    f["slurm.elapsed_s"] = sf.json_number(times.get("elapsed"))
+    limit = sf.json_number(times.get("limit"))
     if isinstance(limit, int):
         f["slurm.timelimit_s"] = limit * 60
         f["slurm.timelimit_raw"] = limit
     elif limit is None or limit == "UNLIMITED":
         f["slurm.timelimit"] = "UNLIMITED"
-    f["slurm.suspended_s"] = _n(times.get("suspended"))
+    f["slurm.suspended_s"] = sf.json_number(times.get("suspended"))
     for key, name in (("slurm.total_cpu_s", "total"), ("slurm.user_cpu_s", "user"),
                       ("slurm.system_cpu_s", "system")):
         f[key] = _cpu_seconds(times.get(name))
     required = job.get("required") or {}
-    f["slurm.req_cpus"] = _n(required.get("CPUs"))
-    mem = _n(required.get("memory"))
+    f["slurm.req_cpus"] = sf.json_number(required.get("CPUs"))
+    mem = sf.json_number(required.get("memory"))
     if isinstance(mem, int):
         f["slurm.req_mem_bytes"] = mem << 20
     for name, per in (("memory_per_node", "node"), ("memory_per_cpu", "cpu")):
-        value = _n(required.get(name))
+        value = sf.json_number(required.get(name))
         if isinstance(value, int) and value:
             f["slurm.req_mem_bytes"] = value << 20
             f["slurm.req_mem_per"] = per
@@ -204,18 +189,18 @@ def _json_step_fields(step: dict, job_fields: dict, conv: Converters) -> dict[st
         step_id = step_id.rsplit(".", 1)[1]
     f[STEP] = None if step_id is None else str(step_id)
     f["slurm.job_name"] = ident.get("name")
-    f[STATE] = _first(step.get("state"))
+    f[STATE] = sf.json_first(step.get("state"))
     _json_exit(f, "slurm.exit", step.get("exit_code"))
     times = step.get("time") or {}
     for key, name in ((START_TIME, "start"), (END_TIME, "end")):
         _json_time(f, key, times.get(name))
-    f["slurm.elapsed_s"] = _n(times.get("elapsed"))
+    f["slurm.elapsed_s"] = sf.json_number(times.get("elapsed"))
     for key, name in (("slurm.total_cpu_s", "total"), ("slurm.user_cpu_s", "user"),
                       ("slurm.system_cpu_s", "system")):
         f[key] = _cpu_seconds(times.get(name))
     nodes = step.get("nodes") or {}
-    f["slurm.nnodes"] = _n(nodes.get("count")) if isinstance(nodes, dict) else None
-    f["slurm.ntasks"] = _n((step.get("tasks") or {}).get("count"))
+    f["slurm.nnodes"] = sf.json_number(nodes.get("count")) if isinstance(nodes, dict) else None
+    f["slurm.ntasks"] = sf.json_number((step.get("tasks") or {}).get("count"))
     rss = _tres_max(step, "mem")
     if rss:
         f["slurm.max_rss_bytes"], f["slurm.max_rss_node"] = rss

@@ -15,30 +15,16 @@ from .keys import REASON, STATE
 # Snapshots -> job field dicts
 
 
-def _n(value: Any) -> Any:
-    if isinstance(value, dict) and "number" in value:
-        if value.get("infinite"):
-            return "UNLIMITED"
-        if not value.get("set", True):
-            return None
-        return value.get("number")
-    return value
-
-
-def _first(value: Any) -> Any:
-    if isinstance(value, list):
-        return value[0] if value else None
-    return value
 
 
 def _json_job(job: dict, nodes: sf.NodeLists) -> dict[str, Any]:
     f: dict[str, Any] = {}
-    raw = str(_n(job.get("job_id")))
-    array_job = _n(job.get("array_job_id")) or 0
-    task = _n(job.get("array_task_id"))
+    raw = str(sf.json_number(job.get("job_id")))
+    array_job = sf.json_number(job.get("array_job_id")) or 0
+    task = sf.json_number(job.get("array_task_id"))
     task_string = job.get("array_task_string") or ""
-    het_job = _n(job.get("het_job_id")) or 0
-    het_offset = _n(job.get("het_job_offset"))
+    het_job = sf.json_number(job.get("het_job_id")) or 0
+    het_offset = sf.json_number(job.get("het_job_offset"))
     if array_job and task is not None:
         printed = f"{array_job}_{task}"
     elif array_job and task_string:
@@ -50,7 +36,7 @@ def _json_job(job: dict, nodes: sf.NodeLists) -> dict[str, Any]:
     for part, value in sf.job_id(printed).items():
         f["slurm." + part] = value
     f["slurm.jobid_raw"] = raw
-    f[STATE] = _first(job.get("job_state"))
+    f[STATE] = sf.json_first(job.get("job_state"))
     f[REASON] = job.get("state_reason")
     for key, name in (("slurm.user", "user_name"), ("slurm.uid", "user_id"),
                       ("slurm.group", "group_name"), ("slurm.account", "account"),
@@ -60,16 +46,16 @@ def _json_job(job: dict, nodes: sf.NodeLists) -> dict[str, Any]:
                       ("slurm.work_dir", "current_working_directory"),
                       ("slurm.nnodes", "node_count"), ("slurm.ncpus", "cpus"),
                       ("slurm.batch_host", "batch_host"), ("slurm.cluster", "cluster")):
-        value = _n(job.get(name))
+        value = sf.json_number(job.get(name))
         if value is not None and value != "":
             f[key] = value
     for key, name in (("slurm.submit_time", "submit_time"),
                       ("slurm.eligible_time", "eligible_time"),
                       ("slurm.start_time", "start_time"), ("slurm.end_time", "end_time")):
-        value = _n(job.get(name))
+        value = sf.json_number(job.get(name))
         if isinstance(value, (int, float)) and value > 0:
             f[key] = float(value)
-    limit = _n(job.get("time_limit"))
+    limit = sf.json_number(job.get("time_limit"))
     if isinstance(limit, int):
         f["slurm.timelimit_s"] = limit * 60
     elif limit is None or limit == "UNLIMITED":  # 22.05 writes no limit as null
@@ -80,15 +66,15 @@ def _json_job(job: dict, nodes: sf.NodeLists) -> dict[str, Any]:
             f[prefix + "_code"], f[prefix + "_signal"] = sf.wait_status(value)
             f[prefix + "_status_raw"] = value
         elif isinstance(value, dict):  # 23.02+: {"status": [...], "return_code": {...}, ...}
-            code = _n(value.get("return_code"))
+            code = sf.json_number(value.get("return_code"))
             signal = value.get("signal") or {}
-            signal_id = _n(signal.get("id", signal.get("signal_id")))
+            signal_id = sf.json_number(signal.get("id", signal.get("signal_id")))
             if code is not None:
                 f[prefix + "_code"] = code
             f[prefix + "_signal"] = signal_id or 0
-            f[prefix + "_status"] = _first(value.get("status"))
+            f[prefix + "_status"] = sf.json_first(value.get("status"))
     for per, name in (("node", "memory_per_node"), ("cpu", "memory_per_cpu")):
-        value = _n(job.get(name))
+        value = sf.json_number(job.get(name))
         if isinstance(value, int) and value:
             f["slurm.min_memory_bytes"] = value << 20
             f["slurm.min_memory_per"] = per
@@ -121,7 +107,7 @@ def _expand(f: dict, text: str, nodes: sf.NodeLists) -> None:
 
 def snapshot_time_from_json(doc: dict) -> float | None:
     for key in ("last_update", "last_backfill"):
-        value = _n(doc.get(key))
+        value = sf.json_number(doc.get(key))
         if isinstance(value, (int, float)) and value > 0:
             return float(value)
     return None
