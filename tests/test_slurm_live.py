@@ -54,6 +54,12 @@ def _slurm_lab_here() -> None:
         pytest.skip(WHY_NOT)
 
 
+# What a live slurmd may record instead of the workload's expectation, from real runs: a
+# batch step scancel'ed while RUNNING is CANCELLED 0:15 when the cancel is recorded first, and
+# FAILED 15:0 when the step's own exit (from the SIGTERM) wins the race (seen in a CI run).
+SLURM_RACES = {"cancelrun.batch": {("FAILED", "15:0")}}
+
+
 @pytest.fixture(scope="module")
 def truth() -> list[dict[str, str]]:
     return ground_truth(GROUND_TRUTH)
@@ -68,7 +74,7 @@ def test_live_sacct_agrees_with_the_workload(truth) -> None:
     report = ImportReport()
     events = list(sacct.read(None, jobs=_job_ids(truth), report=report))
     assert not report.partial, report
-    assert_agrees_with_workload(events, truth)
+    assert_agrees_with_workload(events, truth, alternatives=SLURM_RACES)
     assert assert_conforms(events, "sacct") > 100
     assert report.assumptions["times"] == "epoch seconds (SLURM_TIME_FORMAT=%s)"
     rows = by_row(events)

@@ -273,7 +273,9 @@ def _attribute(pool: Any, intervals_sql: str, labels: list[str], default: str,
     pool.sql(f"CREATE OR REPLACE TEMP TABLE _bd_seg AS {seg_sql}")
     if tail and w1 > tail[0]:
         pool.sql(f"INSERT INTO _bd_seg VALUES ({max(w0, tail[0])!r}, {w1!r}, {lit(tail[1])})")
-    totals = dict(_rows(pool, "SELECT label, sum(e - s) FROM _bd_seg GROUP BY label"))
+    # ordered, so sub-phase details come out the same every run (request before response)
+    totals = dict(_rows(pool, "SELECT label, sum(e - s) FROM _bd_seg "
+                              "GROUP BY label ORDER BY label"))
     details: dict[str, dict[str, float]] = {}
     for phase, spans in milestone_phases.items():
         if not spans:
