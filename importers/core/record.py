@@ -89,18 +89,8 @@ def record(
     ``created`` may be ``None`` only when the source truly has no time for the event; it is
     then omitted and readers sort such records first.
     """
-    rec: dict[str, Any] = {}
-    if created is not None:
-        rec[CREATED] = created
-    rec[FORMATTED] = formatted
-    rec[NAME] = name
-    rec[LEVELNAME] = levelname
-    rec[LEVELNO] = LEVELS.get(levelname, 20) if levelno is None else levelno
-    rec[SOURCE] = source
-    rec[ORIGIN] = origin
-    rec[EVENT] = event
-    if lineno is not None:
-        rec[LINENO] = lineno
+    rec = envelope(created, event, formatted=formatted, name=name, source=source,
+                   origin=origin, levelname=levelname, levelno=levelno, lineno=lineno)
     if raw is not None:
         rec[RAW] = raw
     items = fields.items() if isinstance(fields, Mapping) else fields
