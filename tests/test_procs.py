@@ -23,8 +23,10 @@ from conftest import FIXTURES, without_rate
 
 from importers.cli import main
 from importers.core.errors import UnusableInput
+from importers.core.record import LINUX_PID
 from importers.core.report import ImportReport
 from importers.sources import procs
+from importers.sources.procs.formats import TOOLS
 from importers.sources.procs.rows import bpftrace_json
 
 CAPTURED = FIXTURES / "procs" / "captured"
@@ -58,17 +60,19 @@ def _lines(path: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("variant", procs.VARIANTS, ids=lambda v: v.name)
-def test_every_variant_has_samples_that_parse_as_declared(variant: procs.Variant) -> None:
+def test_every_variant_has_samples_that_parse_as_declared(variant) -> None:
+    """The table is run by the shared engine (tests/test_formats.py checks every sample
+    generically); here, what a procs row becomes: each sample's header selects its variant,
+    and the row's declared fields come out typed."""
     assert variant.samples, f"{variant.name} has no sample line"
-    for header, line, expected in variant.samples:
-        m = variant.header.match(header)
-        assert m, (variant.name, header)
-        row = variant.row_pattern(m).match(line)
-        assert row, (variant.name, line)
-        got = {k: v for k, v in row.groupdict().items() if v is not None}
-        assert got == expected
-        for name in expected:
-            assert name in variant.row_pattern(m).groupindex
+    for sample in variant.samples:
+        hit = TOOLS.match_header(sample.header)
+        assert hit is not None and hit[0] is variant, (variant.name, sample.header)
+        row = TOOLS.compiled(variant, hit[1]).match(sample.line)
+        assert row, (variant.name, sample.line)
+        assert {k: v for k, v in row.groupdict().items() if v is not None} == sample.fields
+        fields = TOOLS.field_reader(variant, hit[1])(row)
+        assert fields[LINUX_PID] == int(sample.fields["pid"])
 
 
 def test_bpftrace_json_samples() -> None:
@@ -80,8 +84,8 @@ def test_bpftrace_json_samples() -> None:
 def test_sample_lines_are_real_fixture_lines() -> None:
     text = "\n".join(p.read_text() for p in ALL)
     for variant in procs.VARIANTS:
-        for header, line, _ in variant.samples:
-            assert line in text and header in text, line
+        for sample in variant.samples:
+            assert sample.line in text and sample.header in text, sample.line
     for line, _ in procs.BT_SAMPLES:
         assert line in text
 

@@ -33,10 +33,26 @@ ISO_TIME = "iso"
 
 @dataclass(frozen=True)
 class Sample:
-    """A real line of the format and the text each named group captures from it."""
+    """A real line of the format and the text each named group captures from it.
+
+    ``header``: for a variant whose layout a header line announces (``Variant.header``),
+    the real header line printed above ``line``.
+    """
 
     line: str
     fields: Mapping[str, str]
+    header: str | None = None
+
+
+# ``Variant.continuation``: what a line that matches no variant means after a record of
+# this variant. ``none``: it is an ``unparsed`` record (Redis: every line has a prefix).
+# ``text``: a text line continues the record (Parsl: tracebacks, config dumps), unless it
+# starts like a record. ``until-blank``: a text line continues the record's last field
+# unless a blank line came between (bpftrace execsnoop.bt prints an argv's newline raw).
+CONTINUE_NONE = "none"
+CONTINUE_TEXT = "text"
+CONTINUE_UNTIL_BLANK = "until-blank"
+CONTINUATIONS = (CONTINUE_NONE, CONTINUE_TEXT, CONTINUE_UNTIL_BLANK)
 
 
 @dataclass(frozen=True)
@@ -46,7 +62,15 @@ class Variant:
     ``pattern`` is matched with ``re.match`` (anchored at the line start). The ``time``
     group is parsed with ``time_format`` (strptime directives, or :data:`ISO_TIME`; ``%Y``
     may be absent, then the importer supplies the year); the ``level`` group is mapped
-    through ``levels``.
+    through ``levels`` (printed token -> level name; the table's ``levelnos`` give the
+    numbers), and a variant that prints no level has ``level``.
+
+    Columned output (a tool that prints a header line, then rows): ``header`` is the
+    pattern of the header line that announces this variant, ``columns`` the columns in
+    print order (``"?name"``: optional, present when the header's group ``name`` took
+    part), ``column_patterns`` the pattern of each column; the row pattern is the present
+    columns joined by whitespace, then ``pattern`` (the free-text tail). Each sample then
+    names its real ``header`` line.
     """
 
     name: str
@@ -60,13 +84,25 @@ class Variant:
     fields: Mapping[str, tuple[str, str]] = field(
         default_factory=lambda: MappingProxyType({}))
     ignore: tuple[str, ...] = ()
+    level: str = "INFO"
+    continuation: str = CONTINUE_NONE
+    header: str | None = None
+    columns: tuple[str, ...] = ()
+    column_patterns: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}))
+
+    def row_pattern(self, present: frozenset[str] | set[str] = frozenset()) -> str:
+        """The row pattern of a columned variant, given the optional columns present."""
+        parts = [self.column_patterns[c.lstrip("?")] for c in self.columns
+                 if not c.startswith("?") or c[1:] in present]
+        return r"^\s*" + r"\s+".join(parts) + self.pattern + r"\s*$"
 
 
 # Groups with a meaning of their own in the record envelope: ``epoch`` (seconds, exact) or
 # ``time`` (text read with the variant's ``time_format`` by the caller's clock) -> created,
 # ``level`` (through ``levels``) -> levelname/levelno, ``msg`` -> formatted, ``logger`` -> name.
 ROLES = ("epoch", "time", "level", "msg", "logger")
-KINDS: dict[str, Any] = {"str": str, "int": int, "float": float}
+KINDS: dict[str, Any] = {"str": str, "int": int, "float": float, "stripped": str.strip}
 
 
 def optional_groups(pattern: str) -> frozenset[str]:
@@ -113,20 +149,26 @@ def _picker(indexes: list[int]):
 
 
 def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key: str,
-                         levelnos: Mapping[str, int]):
+                         levelnos: Mapping[str, int], record_name: str | None = None):
     """Make, once per variant, the function that turns a match into a record.
 
     ``build(m, parse_time, const, lineno) -> (record, message)``: the envelope (created,
-    formatted, name, level, line number), the constant fragment ``const`` of the file
-    (source, origin, format, path keys) and each declared field converted to its kind. The
-    positions of the groups and the keys are worked out here, from the table; per line the
-    work is one ``groups()``, one dict display and a few C-level zips. A ``time`` the clock
-    refuses (month 13) leaves ``created`` out and keeps the text under ``raw_time_key``;
-    the caller gives the record its neighbour's time. Nothing is generated or evaluated:
-    the formats are data, never code.
+    formatted, name, level), then the constant fragment ``const`` of the file (source,
+    origin, format, path keys), then the line number and each declared field converted to
+    its kind. ``const`` also fixes where the variable keys go: a key it holds as a
+    placeholder (``ev.lineno``, ``ev.event``, a declared field) keeps that place and takes
+    the line's value, so a source's records keep one key order at no cost per line. A role
+    group that is also declared in ``fields`` (Redis' level character) is written raw too.
+
+    The positions of the groups and the keys are worked out here, from the table; per line
+    the work is one ``groups()``, one dict display and a few C-level zips. ``parse_time``
+    (the caller's clock, which knows zone and year) reads a ``time``; one it refuses (month
+    13: ``ValueError`` or ``None``) leaves ``created`` out and keeps the text under
+    ``raw_time_key``; the caller gives the record its neighbour's time. Nothing is
+    generated or evaluated: the formats are data, never code.
     """
     groups = sorted(regex.groupindex, key=regex.groupindex.get)
-    optional = optional_groups(variant.pattern)
+    optional = optional_groups(regex.pattern)
     unknown = [g for g in groups if g not in ROLES and g not in variant.fields
                and g not in variant.ignore]
     if unknown:
@@ -154,7 +196,9 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     i_level, i_msg, i_logger = at.get("level"), at.get("msg"), at.get("logger")
     levels = dict(variant.levels)
     levelnos = dict(levelnos)
-    default_name = variant.name
+    default_level = variant.level
+    default_levelno = levelnos.get(default_level, 20)
+    default_name = record_name or variant.name
     if (i_epoch is not None and i_level is not None and i_msg is not None
             and i_logger is not None and not maybe and not levels
             and set(by_kind) <= {"str", "int"}):
@@ -170,7 +214,7 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
             msg = g[i_msg]
             rec = {"created": float(g[i_epoch]), "formatted": msg, "name": g[i_logger],
                    "levelname": level, "levelno": levelnos.get(level, 20),
-                   "ev.lineno": lineno, **const}
+                   **const, "ev.lineno": lineno}
             rec.update(zip(str_keys, pick_strs(g)))  # noqa: B905 - lengths fixed
             rec.update(zip(int_keys, map(int, pick_ints(g))))  # noqa: B905 - as above
             return rec, msg
@@ -190,14 +234,17 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
                 created = None
         else:
             created = None
-        level = "INFO" if i_level is None else g[i_level]
-        if levels:
-            level = levels.get(level, level)
+        if i_level is None:
+            level, levelno = default_level, default_levelno
+        else:
+            level = g[i_level]
+            if levels:
+                level = levels.get(level, level)
+            levelno = levelnos.get(level, 20)
         msg = "" if i_msg is None else g[i_msg]
         rec = {"created": created, "formatted": msg,
                "name": default_name if i_logger is None else g[i_logger],
-               "levelname": level, "levelno": levelnos.get(level, 20), "ev.lineno": lineno,
-               **const}
+               "levelname": level, "levelno": levelno, **const, "ev.lineno": lineno}
         rec.update(zip(str_keys, pick_strs(g)))  # noqa: B905 - lengths fixed by the table
         for keys, pick, conv in converted:
             rec.update(zip(keys, map(conv, pick(g))))  # noqa: B905 - as above
@@ -214,56 +261,155 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     return build
 
 
+def build_field_reader(variant: Variant, regex: re.Pattern[str]):
+    """``match -> {key: value}`` of a variant's declared fields, in declaration order.
+
+    For sources whose envelope depends on more than one line (procs: the tool's clock, a
+    record continued on the next line): the keys of the groups that took part, each value
+    converted to its kind. Groups with no declared field must be ignored or be a role, as
+    for records.
+    """
+    groups = regex.groupindex
+    unknown = [g for g in groups if g not in ROLES and g not in variant.fields
+               and g not in variant.ignore]
+    if unknown:
+        raise ValueError(f"variant {variant.name!r}: groups {unknown} have no role, no "
+                         "declared field and are not ignored")
+    plan = []
+    for g, (key, kind) in variant.fields.items():
+        if kind not in KINDS:
+            raise ValueError(f"variant {variant.name!r}: unknown kind {kind!r} of {g!r}")
+        plan.append((key, groups.get(g), KINDS[kind]))
+
+    def read_fields(m: re.Match[str]) -> dict[str, Any]:
+        g = m.groups()
+        out: dict[str, Any] = {}
+        for key, index, conv in plan:
+            value = None if index is None else g[index - 1]
+            if value is not None:
+                out[key] = conv(value)
+        return out
+
+    return read_fields
+
+
 class LineTable:
-    """A source's variants, compiled, and matched most-recent-first."""
+    """A source's variants, compiled, and matched most-recent-first.
+
+    Variants with a ``header`` (columned tool output) are not tried by :meth:`match`: a
+    header line selects one with :meth:`match_header`, and :meth:`compiled` gives the row
+    pattern of the columns that header announced.
+    """
 
     def __init__(
         self, name: str, variants: Sequence[Variant], first_chars: str | None = None,
         raw_time_key: str | None = None, levelnos: Mapping[str, int] | None = None,
+        record_name: str | None = None,
     ) -> None:
         """``first_chars``, when given, are the only characters a line of any variant can
         start with; :meth:`may_match` lets a hot loop skip the regexes for other lines
-        (continuation lines, mostly)."""
+        (continuation lines, mostly). ``record_name``: the ``name`` of records whose line
+        prints no logger (default: the variant's name)."""
         if not variants:
             raise ValueError(f"line table {name!r} has no variants")
         self.name = name
         self.variants = tuple(variants)
         self._compiled: list[tuple[Variant, re.Pattern[str]]] = []
+        self._headers: list[tuple[Variant, re.Pattern[str]]] = []
+        self._rows: dict[tuple[str, frozenset[str]], re.Pattern[str]] = {}
         for variant in self.variants:
             if not variant.samples:
                 raise ValueError(
                     f"{name}: variant {variant.name!r} has no samples; a format must come "
                     "with real lines it matches"
                 )
-            self._compiled.append((variant, re.compile(variant.pattern, re.VERBOSE)))
+            if variant.continuation not in CONTINUATIONS:
+                raise ValueError(f"{name}: variant {variant.name!r}: continuation "
+                                 f"{variant.continuation!r} is not one of {CONTINUATIONS}")
+            if variant.header is not None:
+                if any(s.header is None for s in variant.samples):
+                    raise ValueError(f"{name}: variant {variant.name!r} has a header; each "
+                                     "sample must name the header line above it")
+                self._headers.append((variant, re.compile(variant.header, re.VERBOSE)))
+            else:
+                self._compiled.append((variant, re.compile(variant.pattern, re.VERBOSE)))
         self.tried = ", ".join(v.name for v in self.variants)
         self.first_chars = first_chars
         self._last = 0
         self.raw_time_key = raw_time_key or "ev.time_raw"
         self.levelnos = dict(levelnos or {"DEBUG": 10, "INFO": 20, "WARNING": 30,
                                           "ERROR": 40, "CRITICAL": 50})
+        self.record_name = record_name
         self._builders: dict[str, Any] = {}
 
-    def builder(self, variant: Variant):
+    def builder(self, variant: Variant, header: re.Match[str] | str | None = None):
         """The generated record builder of ``variant`` (:func:`build_record_builder`)."""
-        built = self._builders.get(variant.name)
+        key = variant.name if header is None else (variant.name, self._present(header))
+        built = self._builders.get(key)
         if built is None:
-            built = self._builders[variant.name] = build_record_builder(
-                variant, self.compiled(variant), self.raw_time_key, self.levelnos)
+            built = self._builders[key] = build_record_builder(
+                variant, self.compiled(variant, header), self.raw_time_key, self.levelnos,
+                self.record_name)
+        return built
+
+    def field_reader(self, variant: Variant, header: re.Match[str] | str | None = None):
+        """The generated field reader of ``variant`` (:func:`build_field_reader`)."""
+        key = ("fields", variant.name, None if header is None else self._present(header))
+        built = self._builders.get(key)
+        if built is None:
+            built = self._builders[key] = build_field_reader(
+                variant, self.compiled(variant, header))
         return built
 
     def may_match(self, line: str) -> bool:
         first_chars = self.first_chars
         return bool(line) and (first_chars is None or line[0] in first_chars)
 
-    def compiled(self, variant: Variant) -> re.Pattern[str]:
+    def compiled(self, variant: Variant,
+                 header: re.Match[str] | str | None = None) -> re.Pattern[str]:
+        """The regex of a line of ``variant``; for a columned variant, of a row under
+        ``header`` (the header line, or its match)."""
+        if variant.header is not None:
+            if header is None:
+                raise ValueError(f"variant {variant.name!r}: its rows need the header line")
+            present = self._present(header)
+            regex = self._rows.get((variant.name, present))
+            if regex is None:
+                regex = self._rows[(variant.name, present)] = re.compile(
+                    variant.row_pattern(present), re.VERBOSE)
+            return regex
         for candidate, regex in self._compiled:
             if candidate is variant:
                 return regex
         raise KeyError(variant.name)
 
+    def header_regex(self, variant: Variant) -> re.Pattern[str]:
+        for candidate, regex in self._headers:
+            if candidate is variant:
+                return regex
+        raise KeyError(variant.name)
+
+    def _present(self, header: re.Match[str] | str) -> frozenset[str]:
+        """The optional columns a header announced: its groups that took part."""
+        if isinstance(header, str):
+            hit = self.match_header(header)
+            if hit is None:
+                raise ValueError(f"{self.name}: not a header line: {header!r}")
+            header = hit[1]
+        return frozenset(k for k, v in header.groupdict().items() if v)
+
+    def match_header(self, line: str) -> tuple[Variant, re.Match[str]] | None:
+        """The columned variant whose header ``line`` is, and the header's match."""
+        for variant, regex in self._headers:
+            m = regex.match(line)
+            if m is not None:
+                return variant, m
+        return None
+
     def match(self, line: str) -> tuple[Variant, re.Match[str]] | None:
         compiled = self._compiled
+        if not compiled:
+            return None
         variant, regex = compiled[self._last]
         m = regex.match(line)
         if m is not None:

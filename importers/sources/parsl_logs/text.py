@@ -192,9 +192,10 @@ def text_records(
                 continue
             const = consts.get(last_variant.name)
             if const is None:
-                const = consts[last_variant.name] = {SOURCE: SOURCE_NAME, ORIGIN: origin,
-                                                LINE_COUNT: 1, FORMAT: last_variant.name,
-                                                **base}
+                # LINENO first: a placeholder that fixes where the builder puts it
+                const = consts[last_variant.name] = {LINENO: 0, SOURCE: SOURCE_NAME,
+                                                ORIGIN: origin, LINE_COUNT: 1,
+                                                FORMAT: last_variant.name, **base}
                 build = builders[last_variant.name] = LINES.builder(last_variant)
             else:
                 build = builders[last_variant.name]

@@ -11,28 +11,24 @@ from typing import Any
 
 import orjson
 
+from ...core.lineformat import CONTINUE_UNTIL_BLANK, Variant, read_line_blocks
 from ...core.record import LINUX_PID
-from ...core.report import (
-    INVALID_UTF8,
-    ImportReport,
-)
+from ...core.report import ImportReport
 from ...core.signals import signal_name
 from .clock import Extent
 from .formats import (
-    BT_EVENT,
+    BCC_EXECSNOOP,
     BT_FORK_KEYS,
     BT_KEYS,
     BT_KV,
+    BT_LINES,
+    EVENT_OF,
     LOST_SAMPLES,
-    TOOL_MESSAGES,
+    TOOLS,
     VARIANT_NAMES,
-    VARIANTS,
-    Variant,
 )
 from .keys import (
-    AGE,
     CMDLINE,
-    COMM,
     CORE_DUMPED,
     EVENT_EXEC,
     EVENT_EXEC_FAILED,
@@ -48,15 +44,11 @@ from .keys import (
     EXIT_STATUS,
     FILENAME,
     KTIME,
-    LABEL,
-    PCOMM,
-    PPID,
     SIGNAL_NAME,
     SNIFF_BYTES,
     SNIFF_LINES,
     TID,
     TOOL_TIME,
-    UID,
 )
 from .status import decode_status
 
@@ -77,45 +69,21 @@ class Row:
     lines: int = 1
 
 
-def _decode(line: bytes, report: ImportReport, origin: str) -> str:
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        report.problem(INVALID_UTF8, origin)
-        return line.decode("utf-8", "replace")
-
-
-def _exec_fields(m: re.Match, variant: str) -> tuple[str, dict[str, Any]]:
-    g = m.groupdict()
-    args = g.get("args") or ""
-    fields: dict[str, Any] = {LINUX_PID: int(g["pid"]), CMDLINE: args}
-    if g.get("ppid") and g["ppid"] != "?":
-        fields[PPID] = int(g["ppid"])
-    if g.get("uid"):
-        fields[UID] = int(g["uid"])
-    event = EVENT_EXEC
-    if variant == "bcc-execsnoop":
-        fields[PCOMM] = g["comm"].strip()
-        ret = int(g["ret"])
-        fields[EXEC_RET] = ret
+def _exec_fields(fields: dict[str, Any], variant: Variant) -> str:
+    """The event of an exec row; bcc's adds the filename (its first printed argument)."""
+    if variant is BCC_EXECSNOOP:
         # bcc submits the execve filename as the first argument it prints
-        first = args.split(" ", 1)[0].strip('"')
-        fields[FILENAME] = first
-        if ret != 0:
-            event = EVENT_EXEC_FAILED
-    return event, fields
+        fields[FILENAME] = fields.get(CMDLINE, "").split(" ", 1)[0].strip('"')
+        if fields[EXEC_RET] != 0:
+            return EVENT_EXEC_FAILED
+    return EVENT_EXEC
 
 
-def _exit_fields(m: re.Match) -> tuple[str, dict[str, Any]]:
-    g = m.groupdict()
-    pid, tid = int(g["pid"]), int(g["tid"])
-    fields: dict[str, Any] = {
-        LINUX_PID: pid, PPID: int(g["ppid"]), COMM: g["comm"].strip(),
-        AGE: float(g["age"]), LABEL: g.get("label"),
-    }
-    if tid != pid:
-        fields[TID] = tid
-    text = g["exit"]
+def _exit_fields(fields: dict[str, Any], text: str) -> str:
+    """The event of an exit row (a thread's, when its TID is not the PID) and its status."""
+    thread = fields[TID] != fields[LINUX_PID]
+    if not thread:
+        del fields[TID]                  # not written: the same as the pid
     if text == "0":
         fields[EXIT_CODE] = 0
     elif text.startswith("code "):
@@ -127,7 +95,7 @@ def _exit_fields(m: re.Match) -> tuple[str, dict[str, Any]]:
             fields[SIGNAL_NAME] = signal_name(sig)
         if "core dumped" in text:
             fields[CORE_DUMPED] = True
-    return (EVENT_THREAD_EXIT if tid != pid else EVENT_EXIT), fields
+    return EVENT_THREAD_EXIT if thread else EVENT_EXIT
 
 
 def _bt_value(text: str) -> Any:
@@ -142,13 +110,13 @@ def bpftrace_json(rec: dict, lineno: int, raw: str) -> Row:
     data = rec.get("data")
     if kind == "printf" and isinstance(data, str):
         text = data.rstrip("\n")
-        m = BT_EVENT.match(text)
-        if not m:
+        hit = BT_LINES.match(text)
+        if hit is None:
             return Row(lineno, raw, "bpftrace-json", "printf", {"bpftrace.data": text}, None)
-        event = m.group("event")
+        event, kv = hit[1].groups()
         keys = BT_FORK_KEYS if event == EVENT_FORK else BT_KEYS
         fields: dict[str, Any] = {}
-        for key, value in BT_KV.findall(m.group("kv")):
+        for key, value in BT_KV.findall(kv):
             fields[keys.get(key, f"bpftrace.{key}")] = _bt_value(value)
         if fields.get(EXIT_SIGNAL) == 0:
             del fields[EXIT_SIGNAL]
@@ -191,37 +159,39 @@ def _clock_of(g: dict[str, Any], utc: bool) -> tuple[str, Any] | None:
 def tool_rows(path: Path, report: ImportReport, origin: str) -> Iterator[Row | tuple]:
     """Parse one file into rows (or ``("unparsed", lineno, raw, reason)`` tuples).
 
-    Streams: only the record being continued is held.
+    The table (formats.TOOLS) does the per-line work: a header line selects a columned
+    variant and the row pattern of the columns it announced, and each row's fields come
+    from the variant's declaration. A line that matches no row continues the record above
+    when the variant declares it (execsnoop.bt: an argv's newline). Streams: only the
+    record being continued is held.
     """
     current: Variant | None = None
     pattern: re.Pattern | None = None
+    read_fields: Any = None
+    event_of = EVENT_OF
     utc = False
     pending: Row | None = None
     after_blank = True
-    variants_by_name = {v.name: v for v in VARIANTS}
-    with open(path, "rb") as fh:
-        told = 0
-        for lineno, line in enumerate(fh, 1):
-            if not lineno & 0x3FF:  # bytes read so far, told every 1024 lines
-                at = fh.tell()
-                report.advance(at - told)
-                told = at
-            text = _decode(line, report, origin).rstrip("\r\n")
+    lost_fields = TOOLS.field_reader(LOST_SAMPLES)
+    for first, lines, _bad in read_line_blocks(path, report):
+        for lineno, text in enumerate(lines, first):
             # the hot path first: a row of the format the last header announced
             m = pattern.match(text) if pattern is not None else None
             if m:
                 if pending is not None:
                     yield pending
                     pending = None
-                g = m.groupdict()
-                if current.event == EVENT_EXIT:
-                    event, fields = _exit_fields(m)
+                fields = read_fields(m)
+                event = event_of[current.name]
+                if event == EVENT_EXIT:
+                    event = _exit_fields(fields, m.group("exit"))
                 else:
-                    event, fields = _exec_fields(m, current.name)
+                    event = _exec_fields(fields, current)
+                g = m.groupdict()
                 fields[TOOL_TIME] = " ".join(
                     g[k] for k in ("tod", "elapsed_s", "elapsed_ms") if g.get(k))
                 row = Row(lineno, text, current.name, event, fields, _clock_of(g, utc))
-                if current.continues:
+                if current.continuation == CONTINUE_UNTIL_BLANK:
                     pending = row
                 else:
                     yield row
@@ -244,33 +214,29 @@ def tool_rows(path: Path, report: ImportReport, origin: str) -> Iterator[Row | t
                         pending = None
                     yield bpftrace_json(obj, lineno, text)
                     continue
-            header = None
-            for variant in VARIANTS:
-                header = variant.header.match(text)
-                if header:
-                    break
-            if header:
+            header = TOOLS.match_header(text)
+            if header is not None:
                 if pending is not None:
                     yield pending
                     pending = None
-                current = variant
-                pattern = variant.row_pattern(header)
-                utc = (header.groupdict().get("zone") or "").upper() == "UTC"
+                current, hm = header
+                pattern = TOOLS.compiled(current, hm)
+                read_fields = TOOLS.field_reader(current, hm)
+                utc = (hm.groupdict().get("zone") or "").upper() == "UTC"
                 after_blank = False
                 continue
-            if TOOL_MESSAGES.match(text):
+            message = TOOLS.match(text)
+            if message is not None:
                 if pending is not None:
                     yield pending
                     pending = None
-                lost = LOST_SAMPLES.match(text)
-                if lost:
-                    yield Row(lineno, text, "bcc", EVENT_LOST,
-                               {EVENTS_LOST_COUNT: int(lost.group("n"))}, None)
+                if message[0] is LOST_SAMPLES:
+                    yield Row(lineno, text, "bcc", EVENT_LOST, lost_fields(message[1]), None)
                 else:
                     yield Row(lineno, text, "tool", EVENT_TOOL_MESSAGE, {}, None)
                 continue
             if (pending is not None and not after_blank and "\x00" not in text
-                    and variants_by_name[pending.variant].continues):
+                    and current.continuation == CONTINUE_UNTIL_BLANK):
                 # execsnoop.bt prints an argv's newline raw: this line continues the record
                 pending.fields[CMDLINE] += "\n" + text
                 pending.raw += "\n" + text
@@ -281,7 +247,6 @@ def tool_rows(path: Path, report: ImportReport, origin: str) -> Iterator[Row | t
                 pending = None
             tried = current.name if current else f"no header seen; tried {VARIANT_NAMES}"
             yield ("unparsed", lineno, text, f"no format matched: {tried}")
-        report.advance(fh.tell() - told)
     if pending is not None:
         yield pending
 
@@ -313,7 +278,7 @@ def sniff_kind(head: bytes) -> str | None:
         text = line.decode("utf-8", "replace").rstrip("\r")
         if text.startswith('{"type"'):
             return "json"
-        if any(v.header.match(text) for v in VARIANTS):
+        if TOOLS.match_header(text) is not None:
             return "text"
     return None
 
