@@ -149,7 +149,9 @@ def _picker(indexes: list[int]):
 
 
 def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key: str,
-                         levelnos: Mapping[str, int], record_name: str | None = None):
+                         levelnos: Mapping[str, int], record_name: str | None = None,
+                         seconds: dict[str, float] | None = None,
+                         const: Mapping[str, Any] | None = None):
     """Make, once per variant, the function that turns a match into a record.
 
     ``build(m, parse_time, const, lineno) -> (record, message)``: the envelope (created,
@@ -164,8 +166,12 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     the work is one ``groups()``, one dict display and a few C-level zips. ``parse_time``
     (the caller's clock, which knows zone and year) reads a ``time``; one it refuses (month
     13: ``ValueError`` or ``None``) leaves ``created`` out and keeps the text under
-    ``raw_time_key``; the caller gives the record its neighbour's time. Nothing is
-    generated or evaluated: the formats are data, never code.
+    ``raw_time_key``; the caller gives the record its neighbour's time. ``seconds``: the
+    cache of that clock (:func:`per_second`), looked up here first, so a line in a second
+    already seen costs no call. The timed shape's builder is generated source (see
+    :func:`_generate_timed`); no input text is ever evaluated. With ``const`` (a reader's
+    file constants, :meth:`LineTable.file_builder`) that fragment is built in, and the
+    builder is ``build(m, parse_time, lineno)``.
     """
     groups = sorted(regex.groupindex, key=regex.groupindex.get)
     optional = optional_groups(regex.pattern)
@@ -221,6 +227,30 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
 
         return build_exact
 
+    if (i_time is not None and i_epoch is None and i_level is not None and i_msg is not None
+            and not maybe):
+        # The common shape of a local-time log (Redis): a time read by the caller's clock
+        # (its per-second cache looked up first), a printed level looked up once in the
+        # table's (name, number) pairs, every field in one dict display.
+        pairs = {token: (name, levelnos.get(name, 20)) for token, name in levels.items()}
+        cut, scale = 0, 1
+        shown = [s.fields["time"] for s in variant.samples if "time" in s.fields]
+        if (seconds is not None and (variant.time_format or "").endswith(".%f") and shown
+                and "." in shown[0]):
+            digits = len(shown[0]) - shown[0].rindex(".") - 1  # as the samples print it
+            cut, scale = -digits - 1, 10 ** digits
+        # Strings first, then each other kind, as the general builder writes them (a
+        # source that wants another order names the keys in its constant fragment).
+        plan = [(key, index, kind) for kind in sorted(by_kind, key=lambda k: k != "str")
+                for key, index in zip(*by_kind[kind])]  # noqa: B905 - built together
+        return _generate_timed(
+            i_time, i_level, i_msg, i_logger, plan, cut, scale, raw_time_key,
+            {"cache_get": (seconds or {}).get, "pairs_get": pairs.get,
+             "levelnos_get": levelnos.get, "default_name": default_name}, const)
+    if const is not None:
+        raise ValueError(f"variant {variant.name!r}: only a timed variant (time, level, "
+                         "msg) has a file builder")
+
     def build(m: re.Match[str], parse_time, const: Mapping[str, Any],
               lineno: int) -> tuple[dict[str, Any], str]:
         g = m.groups()
@@ -261,6 +291,73 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     return build
 
 
+_CONVERT = {"str": "{}", "int": "int({})", "float": "float({})", "stripped": "{}.strip()"}
+
+
+def _generate_timed(i_time: int, i_level: int, i_msg: int, i_logger: int | None,
+                    plan: list[tuple[str, int, str]], cut: int, scale: int,
+                    raw_time_key: str, names: dict[str, Any],
+                    const: Mapping[str, Any] | None = None):
+    """Generate the builder of a timed variant from its declaration, as ``dataclasses``
+    generates ``__init__``: one dict display with every key in place costs what a
+    hand-written loop does. Only the table's own key names (``repr``) and group positions
+    go into the source; values (the file's constants, the line's text) are variables the
+    function reads, never code."""
+    values = {key: _CONVERT[kind].format(f"g[{index}]") for key, index, kind in plan}
+    namespace = dict(names)
+    if const is None:          # the constants come with each call: ``**const``
+        signature = "m, parse_time, const, lineno"
+        parts = ["**const", "'ev.lineno': lineno"]
+    else:                      # built in: each key where the fragment puts it
+        signature, parts = "m, parse_time, lineno", []
+        values = {"ev.lineno": "lineno", **values}
+        for i, (key, value) in enumerate(const.items()):
+            if key in values:
+                parts.append(f"{key!r}: {values.pop(key)}")
+            else:
+                namespace[f"c{i}"] = value
+                parts.append(f"{key!r}: c{i}")
+    parts += [f"{key!r}: {value}" for key, value in values.items()]
+    name = "default_name" if i_logger is None else f"g[{i_logger}]"
+    if cut:
+        created = f"""\
+    base = cache_get(text[:{cut}]) if text[{cut}] == "." else None
+    if base is not None:
+        created = base + int(text[{cut + 1}:]) / {scale}
+    else:
+        try:
+            created = parse_time(text)
+        except ValueError:
+            created = None
+"""
+    else:
+        created = """\
+    try:
+        created = parse_time(text)
+    except ValueError:
+        created = None
+"""
+    source = f"""\
+def build({signature}):
+    g = m.groups()
+    text = g[{i_time}]
+{created}\
+    token = g[{i_level}]
+    pair = pairs_get(token)
+    if pair is None:
+        pair = (token, levelnos_get(token, 20))
+    msg = g[{i_msg}]
+    rec = {{"created": created, "formatted": msg, "name": {name}, "levelname": pair[0],
+           "levelno": pair[1], {", ".join(parts)}}}
+    if created is None:
+        del rec["created"]
+        rec[{raw_time_key!r}] = text
+    return rec, msg
+"""
+    exec(compile(source, "<lineformat: generated builder>", "exec"), namespace)  # noqa: S102
+    return namespace["build"]
+
+
 def build_field_reader(variant: Variant, regex: re.Pattern[str]):
     """``match -> {key: value}`` of a variant's declared fields, in declaration order.
 
@@ -291,6 +388,59 @@ def build_field_reader(variant: Variant, regex: re.Pattern[str]):
         return out
 
     return read_fields
+
+
+def second_format(fmt: str) -> str:
+    """The whole-second part of a time format that ends in a fraction (``.%f``)."""
+    return fmt[:-3] if fmt.endswith(".%f") else fmt
+
+
+def per_second(fmt: str, parse_second, cache: dict[str, float], max_cached: int = 4096):
+    """``time text -> epoch`` for a variant's ``time_format``, parsing each distinct second
+    once: ``parse_second(text of the whole second)`` is the caller's clock (it knows the
+    zone and, for formats without ``%Y``, the year; ``None`` or ``ValueError`` when the text
+    is no real time); a ``.%f`` fraction is added as a number. ``cache`` is the caller's,
+    so it can drop it when what it knows changes (a new year)."""
+    if not fmt.endswith(".%f"):
+        def parse_whole(text: str) -> float | None:
+            value = cache.get(text)
+            if value is None:
+                value = parse_second(text)
+                if value is None:
+                    return None
+                if len(cache) >= max_cached:
+                    cache.clear()
+                cache[text] = value
+            return value
+        return parse_whole
+
+    def parse_any(text: str) -> float | None:
+        head, _, frac = text.rpartition(".")
+        base = cache.get(head)
+        if base is None:
+            base = parse_second(head)
+            if base is None:
+                return None
+            if len(cache) >= max_cached:
+                cache.clear()
+            cache[head] = base
+        return base + int(frac) / 10 ** len(frac)
+
+    # The hot path: the fraction has the width of the first time seen (a format prints a
+    # fixed number of digits); any other width takes the general path.
+    cut = scale = 0
+
+    def parse(text: str) -> float | None:
+        nonlocal cut, scale
+        if cut and text[cut] == ".":
+            base = cache.get(text[:cut])
+            if base is not None:
+                return base + int(text[cut + 1:]) / scale
+        elif not cut and "." in text:
+            digits = len(text) - text.rindex(".") - 1
+            cut, scale = -digits - 1, 10 ** digits
+        return parse_any(text)
+    return parse
 
 
 class LineTable:
@@ -351,6 +501,14 @@ class LineTable:
                 variant, self.compiled(variant, header), self.raw_time_key, self.levelnos,
                 self.record_name)
         return built
+
+    def file_builder(self, variant: Variant, const: Mapping[str, Any],
+                     seconds: dict[str, float] | None = None):
+        """A timed variant's builder for one file: ``build(m, parse_time, lineno)`` with
+        the file's constant fragment ``const`` built in (in its order, placeholders taking
+        the line's values) and the reader's clock cache ``seconds`` looked up first."""
+        return build_record_builder(variant, self.compiled(variant), self.raw_time_key,
+                                    self.levelnos, self.record_name, seconds, const)
 
     def field_reader(self, variant: Variant, header: re.Match[str] | str | None = None):
         """The generated field reader of ``variant`` (:func:`build_field_reader`)."""

@@ -63,7 +63,7 @@ def crash_fields(lines: list[str]) -> dict[str, Any]:
         if line[:1].isdigit() or line[:1] == "[":
             hit = match_line(line)
             if hit is not None and is_timed(hit[0]):
-                body = hit[1].group("message").strip()
+                body = hit[1].group("msg").strip()
         for word, regex, keys in _CRASH_FACTS:
             if word not in body:
                 continue

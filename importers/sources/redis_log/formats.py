@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from ...core.lineformat import LineTable, Sample, Variant
-from .keys import LEVEL_TOKENS
+from ...core.record import LINUX_PID
+from .keys import LEVEL_CHAR, LEVEL_TOKENS, LEVELNOS, RECORD_NAME
 
 TIME_V3 = "%d %b %Y %H:%M:%S.%f"
 TIME_NOYEAR = "%d %b %H:%M:%S.%f"
@@ -25,8 +26,14 @@ MONTHS = {m: i for i, m in enumerate(
 # (fixtures/redis/<release>/). ``\#`` because re.VERBOSE treats ``#`` as a comment.
 
 _LEVEL = r"(?P<level>[.\-*\#])"
-_MSG = r"\ ?(?P<message>.*)"      # "# " with an empty message ends in the space
-LEVELS_MAP = LEVEL_TOKENS
+_MSG = r"\ ?(?P<msg>.*)"          # "# " with an empty message ends in the space
+LEVELS_MAP = LEVEL_TOKENS         # the printed level character -> level name (LEVELNOS)
+
+# What the groups write (the roles time/epoch, level and msg are the engine's envelope;
+# the level character is also kept raw). ``role``: the reader's, because a ``C`` is a
+# child or a server on its first lines depending on what came before (reader.py).
+FIELDS = {"pid": (LINUX_PID, "int"), "level": (LEVEL_CHAR, "str")}
+STATEFUL = ("role",)
 
 V3 = Variant(
     "v3",
@@ -35,20 +42,22 @@ V3 = Variant(
     samples=(
         Sample("5618:M 25 Nov 2026 08:48:54.115 - Accepted 127.0.0.1:59762",
                {"pid": "5618", "role": "M", "time": "25 Nov 2026 08:48:54.115", "level": "-",
-                "message": "Accepted 127.0.0.1:59762"}),
+                "msg": "Accepted 127.0.0.1:59762"}),
         Sample("6572:X 25 Nov 2026 08:49:20.311 # +switch-master mymaster 127.0.0.1 61105 "
                "127.0.0.1 61106",
                {"pid": "6572", "role": "X", "time": "25 Nov 2026 08:49:20.311", "level": "#",
-                "message": "+switch-master mymaster 127.0.0.1 61105 127.0.0.1 61106"}),
+                "msg": "+switch-master mymaster 127.0.0.1 61105 127.0.0.1 61106"}),
         Sample("5727:M 25 Nov 2026 08:48:59.679 . The AOF directory appendonlydir doesn't exist",
                {"pid": "5727", "role": "M", "time": "25 Nov 2026 08:48:59.679", "level": ".",
-                "message": "The AOF directory appendonlydir doesn't exist"}),
+                "msg": "The AOF directory appendonlydir doesn't exist"}),
         Sample("8113:M 25 Nov 2026 08:49:38.634 # ",
                {"pid": "8113", "role": "M", "time": "25 Nov 2026 08:49:38.634", "level": "#",
-                "message": ""}),
+                "msg": ""}),
     ),
     time_format=TIME_V3,
     levels=LEVELS_MAP,
+    fields=FIELDS,
+    ignore=STATEFUL,
 )
 V3_NOYEAR = Variant(
     "v3-noyear",
@@ -57,10 +66,12 @@ V3_NOYEAR = Variant(
     samples=(
         Sample("10045:C 25 Nov 08:50:36.606 * DB saved on disk",
                {"pid": "10045", "role": "C", "time": "25 Nov 08:50:36.606", "level": "*",
-                "message": "DB saved on disk"}),
+                "msg": "DB saved on disk"}),
     ),
     time_format=TIME_NOYEAR,
     levels=LEVELS_MAP,
+    fields=FIELDS,
+    ignore=STATEFUL,
 )
 V2 = Variant(
     "v2",
@@ -68,30 +79,35 @@ V2 = Variant(
     samples=(
         Sample("[8378] 25 Nov 08:49:50.472 - Accepted 127.0.0.1:45592",
                {"pid": "8378", "time": "25 Nov 08:49:50.472", "level": "-",
-                "message": "Accepted 127.0.0.1:45592"}),
+                "msg": "Accepted 127.0.0.1:45592"}),
         Sample("[9546] 25 Nov 08:50:19.085 # ",
-               {"pid": "9546", "time": "25 Nov 08:50:19.085", "level": "#", "message": ""}),
+               {"pid": "9546", "time": "25 Nov 08:50:19.085", "level": "#", "msg": ""}),
     ),
     time_format=TIME_NOYEAR,
     levels=LEVELS_MAP,
+    fields=FIELDS,
 )
 SIG = Variant(
     "sig",
-    r"(?P<pid>\d+):signal-handler\ \((?P<epoch>\d+)\)\ (?P<message>.*)",
+    r"(?P<pid>\d+):signal-handler\ \((?P<epoch>\d+)\)\ (?P<msg>.*)",
     samples=(
         Sample("9984:signal-handler (1795596636) Received SIGTERM scheduling shutdown...",
                {"pid": "9984", "epoch": "1795596636",
-                "message": "Received SIGTERM scheduling shutdown..."}),
+                "msg": "Received SIGTERM scheduling shutdown..."}),
     ),
+    level="WARNING",                         # a signal handler prints no level
+    fields=FIELDS,
 )
 SIG_V2 = Variant(
     "sig-v2",
-    r"\[(?P<pid>\d+)\ \|\ signal\ handler\]\ \((?P<epoch>\d+)\)\ (?P<message>.*)",
+    r"\[(?P<pid>\d+)\ \|\ signal\ handler\]\ \((?P<epoch>\d+)\)\ (?P<msg>.*)",
     samples=(
         Sample("[8428 | signal handler] (1795596596) Received SIGTERM scheduling shutdown...",
                {"pid": "8428", "epoch": "1795596596",
-                "message": "Received SIGTERM scheduling shutdown..."}),
+                "msg": "Received SIGTERM scheduling shutdown..."}),
     ),
+    level="WARNING",
+    fields=FIELDS,
 )
 LOGO = Variant(
     "logo",
@@ -110,6 +126,7 @@ CONFIG_ERROR = Variant(
         Sample("*** FATAL CONFIG FILE ERROR ***", {}),
         Sample("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***", {"version": "7.0.15"}),
     ),
+    ignore=("version",),                     # the block's own reader (blocks.py) reads it
 )
 SCRIPT_START = Variant(
     "script-start",
@@ -122,6 +139,7 @@ SCRIPT_START = Variant(
                 "info": 'COMMAND="/usr/bin/redis-server /tmp/fx-redis/run/7.0.15/stdout-pty/'
                         'redis.conf" <not executed on terminal>'}),
     ),
+    ignore=("when", "info"),                 # reader.py's script records
 )
 SCRIPT_DONE = Variant(
     "script-done",
@@ -131,11 +149,16 @@ SCRIPT_DONE = Variant(
         Sample('Script done on 2026-11-25 08:49:39+00:00 [COMMAND_EXIT_CODE="0"]',
                {"when": "2026-11-25 08:49:39+00:00", "info": 'COMMAND_EXIT_CODE="0"'}),
     ),
+    ignore=("when", "info"),
 )
 
+# Every line shape has a prefix: a line that matches none is ``unparsed`` (the variants'
+# continuation is the default, ``none``); multi-line blocks (logo, crash report, config
+# error) are the reader's, opened by their first line's variant.
 LINES = LineTable(
     "redis-log",
     [V3, V3_NOYEAR, V2, SIG, SIG_V2, LOGO, CRASH, CONFIG_ERROR, SCRIPT_START, SCRIPT_DONE],
+    levelnos=LEVELNOS, record_name=RECORD_NAME, raw_time_key="redis.time_raw",
 )
 TIMED = (V3, V3_NOYEAR, V2)
 

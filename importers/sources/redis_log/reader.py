@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ...core.lineformat import LocalTimes, Variant, read_line_blocks
+from ...core.lineformat import LocalTimes, Variant, per_second, read_line_blocks, second_format
 from ...core.parallel import Part
 from ...core.record import (
     CREATED,
@@ -40,8 +40,6 @@ from .formats import (
     SCRIPT_START,
     SIG,
     SIG_V2,
-    TIME_NOYEAR,
-    TIME_V3,
     V2,
     V3,
     V3_NOYEAR,
@@ -53,7 +51,6 @@ from .keys import (
     FORMAT,
     INVALID_UTF8_KEY,
     LEVEL_CHAR,
-    LEVEL_INFO,
     LEVELNOS,
     LINE_COUNT,
     MAX_BLOCK_LINES,
@@ -67,6 +64,11 @@ from .keys import (
     SOURCE_NAME,
 )
 from .years import Years
+
+# The whole-second parts of the timed variants' time formats (the fraction is a number).
+V3_SECOND = second_format(V3.time_format or "")
+NOYEAR_SECOND = second_format(V3_NOYEAR.time_format or "")
+TIME_RAW = LINES.raw_time_key
 
 
 class FileReader:
@@ -86,54 +88,66 @@ class FileReader:
         self.held: list[dict[str, Any]] = []     # records waiting for a time or a role
         self.pending: list[tuple[int, str, dict[str, Any] | None]] = []  # blanks, empty "#"
         self.last_created: float | None = None
-        self._v3_cache: dict[str, float] = {}
-        self._noyear_cache: dict[str, float] = {}
         self._noyear_year: int | None = None
+        # Per timed variant: its time text -> epoch, one parse per distinct second (the
+        # engine's, from the variant's time_format), the year from this file's Years.
+        self._noyear_seconds: dict[str, float] = {}
+        seconds = {V3.name: {}, V3_NOYEAR.name: self._noyear_seconds,
+                   V2.name: self._noyear_seconds}
+        self.parse_time = {
+            V3.name: per_second(V3.time_format, self._v3_second, seconds[V3.name]),
+            V3_NOYEAR.name: per_second(V3_NOYEAR.time_format, self._noyear_second,
+                                       self._noyear_seconds),
+            V2.name: per_second(V2.time_format, self._noyear_second, self._noyear_seconds),
+        }
+        # Per variant the records' constant fragment: it also fixes their key order.
+        self.consts = {v.name: self._const(v) for v in (V3, V3_NOYEAR, V2, SIG, SIG_V2)}
+        # The builders the table generates from each timed variant's declaration, with
+        # this file's constants built in and its clock cache looked up first.
+        self.builders = {v.name: LINES.file_builder(v, self.consts[v.name], seconds[v.name])
+                         for v in (V3, V3_NOYEAR, V2)}
+
+    def _const(self, variant: Variant) -> dict[str, Any]:
+        return {SOURCE: SOURCE_NAME, ORIGIN: self.origin, EVENT: "log", LINENO: 0,
+                FORMAT: variant.name, LINUX_PID: 0,
+                **({LEVEL_CHAR: ""} if "level" in LINES.compiled(variant).groupindex else {})}
 
     # -- times (None when the text is no real time: kept raw, counted as BadTimestamp)
 
-    def _v3_time(self, text: str) -> float | None:
-        head = text[:-4]
-        base = self._v3_cache.get(head)
-        if base is None:
-            try:
-                base = self.times.parse(head, TIME_V3[:-3])
-            except ValueError:
-                return None
-            if len(self._v3_cache) >= 4096:
-                self._v3_cache.clear()
-            self._v3_cache[head] = base
-            _day, mon, yr = head.split(" ", 3)[:3]
-            if self.years.see_absolute(int(yr), MONTHS[mon]):
-                self._noyear_cache.clear()
-        return base + int(text[-3:]) / 1000
+    def _v3_second(self, head: str) -> float | None:
+        """A whole second of a v3 time (it has its year, which tells Years about the
+        file's dateless lines)."""
+        try:
+            base = self.times.parse(head, V3_SECOND)
+        except ValueError:
+            return None
+        _day, mon, yr = head.split(" ", 3)[:3]
+        if self.years.see_absolute(int(yr), MONTHS[mon]):
+            self._noyear_seconds.clear()
+        return base
 
-    def _noyear_time(self, text: str) -> float | None:
-        head = text[:-4]
-        base = self._noyear_cache.get(head)
-        if base is None:
-            day, mon = head.split(" ", 2)[:2]
-            if mon not in MONTHS:
-                return None
-            year = self.years.year_for(MONTHS[mon], int(day))
-            if year != self._noyear_year or len(self._noyear_cache) >= 4096:
-                self._noyear_cache.clear()
-                self._noyear_year = year
-            try:
-                base = self.times.parse(head, TIME_NOYEAR[:-3], year)
-            except ValueError:
-                return None
-            self._noyear_cache[head] = base
-        return base + int(text[-3:]) / 1000
+    def _noyear_second(self, head: str) -> float | None:
+        """A whole second of a dateless time, in the year Years infers for it."""
+        day, mon = head.split(" ", 2)[:2]
+        if mon not in MONTHS:
+            return None
+        year = self.years.year_for(MONTHS[mon], int(day))
+        if year != self._noyear_year:
+            self._noyear_seconds.clear()
+            self._noyear_year = year
+        try:
+            return self.times.parse(head, NOYEAR_SECOND, year)
+        except ValueError:
+            return None
 
     def _absolute(self, epoch: float) -> None:
         when = datetime.fromtimestamp(epoch, self.years.zone)
         if self.years.see_absolute(when.year, when.month):
-            self._noyear_cache.clear()
+            self._noyear_seconds.clear()
 
-    def _bad_time(self, rec: dict[str, Any], text: str) -> None:
-        del rec[CREATED]
-        rec["redis.time_raw"] = text
+    def _bad_time(self, rec: dict[str, Any]) -> None:
+        """A time that is no real time: the builder kept its text; it goes last."""
+        rec[TIME_RAW] = rec.pop(TIME_RAW)
         self.report.problem(BAD_TIMESTAMP, f"{self.path.name}:{rec[LINENO]}")
 
     # -- the read
@@ -144,20 +158,20 @@ class FileReader:
         classify_ = classify
         v3, v3n, v2 = V3, V3_NOYEAR, V2
         roles = ROLES
-        level_info = LEVEL_INFO
         relating = RELATING
         known_roles = self.roles
         children = self.children
         pending = self.pending
         held = self.held
-        v3_cache = self._v3_cache
-        noyear_cache = self._noyear_cache
+        parse_times = self.parse_time
+        builders = self.builders
         block: Block | None = None
-        # The hot path: the timed variant that matched last, tried directly; the table's
-        # own match (every variant, most recent first) only when it fails.
+        # The hot path: the timed variant that matched last, tried directly, with its
+        # builder (generated from its declaration, with the file's constants) and clock; the
+        # table's own match (every variant, most recent first) only when it fails.
         fast_variant = V3
         fast = LINES.compiled(V3).match
-        fast_name = V3.name
+        build, parse_time = builders[V3.name], parse_times[V3.name]
         pid = None
         blocks = (read_line_blocks(self.path, self.report) if part is None else
                   read_line_blocks(self.path, self.report, start=part.start, end=part.end,
@@ -183,7 +197,8 @@ class FileReader:
                         variant, m = hit
                         if is_timed(variant):
                             fast_variant, fast = variant, LINES.compiled(variant).match
-                            fast_name = variant.name
+                            build = builders[variant.name]
+                            parse_time = parse_times[variant.name]
                 if m is None:
                     if not text.strip():
                         pending.append((lineno, text, None))
@@ -197,59 +212,26 @@ class FileReader:
                     ), timed=False)
                     continue
                 if variant is v3 or variant is v3n or variant is v2:
-                    if variant is v3:
-                        pid_text, rc, time_text, level, message = m.groups()
-                        created = v3_cache.get(time_text[:-4])
-                        if created is None:
-                            created = self._v3_time(time_text)
-                        else:
-                            created += int(time_text[-3:]) / 1000
-                    else:
-                        if variant is v2:
-                            pid_text, time_text, level, message = m.groups()
-                            rc = None
-                        else:
-                            pid_text, rc, time_text, level, message = m.groups()
-                        created = noyear_cache.get(time_text[:-4])
-                        if created is None:
-                            created = self._noyear_time(time_text)
-                        else:
-                            created += int(time_text[-3:]) / 1000
-                    pid = int(pid_text)
+                    rec, message = build(m, parse_time, lineno)
+                    pid = rec[LINUX_PID]
                     if pid in children and message.startswith(SERVER_START):
                         self._restarted(pid)   # a new server reusing an old child's pid
-                    if rc is None:
+                    if variant is v2:
+                        rc = None
                         role = known_roles.get(pid)
                         if role == "child" and pid not in children:
                             role = None
                     else:
+                        rc = m.group("role")
                         role = roles[rc] if rc != "C" else self._child_role(pid, message)
                         known_roles[pid] = role
-                    levelname, levelno = level_info[level]
                     hit = classify_(message)
-                    if hit is None:
-                        event = "log"
-                        fields = None
-                    else:
+                    if hit is not None:
                         family, fields = hit
-                        event = family.event
+                        rec[EVENT] = event = family.event
                         if family.level:
-                            levelname = family.level
-                            levelno = LEVELNOS[levelname]
-                    rec = {
-                        CREATED: created,
-                        FORMATTED: message,
-                        NAME: RECORD_NAME,
-                        LEVELNAME: levelname,
-                        LEVELNO: levelno,
-                        SOURCE: SOURCE_NAME,
-                        ORIGIN: origin,
-                        EVENT: event,
-                        LINENO: lineno,
-                        FORMAT: fast_name if variant is fast_variant else variant.name,
-                        LINUX_PID: pid,
-                        LEVEL_CHAR: level,
-                    }
+                            rec[LEVELNAME] = family.level
+                            rec[LEVELNO] = LEVELNOS[family.level]
                     if role is not None:
                         rec[ROLE] = role
                         if role == "child" and pid in children:
@@ -258,12 +240,14 @@ class FileReader:
                         rec[ROLE_CHAR] = rc
                     if invalid:
                         rec[INVALID_UTF8_KEY] = True
-                    if fields:
-                        rec.update(fields)
-                    if event in relating:
-                        self._relate(event, pid, rec)
+                    if hit is not None:
+                        if fields:
+                            rec.update(fields)
+                        if event in relating:
+                            self._relate(event, pid, rec)
+                    created = rec.get(CREATED)
                     if created is None:
-                        self._bad_time(rec, time_text)
+                        self._bad_time(rec)
                     else:
                         self.last_created = created
                     if not message:
@@ -450,8 +434,7 @@ class FileReader:
                 if block.pid is None:
                     block.pid = pid
                     block.role_char = m.group("role") if variant is not V2 else None
-                    block.created = (self._v3_time(m.group("time")) if variant is V3
-                                     else self._noyear_time(m.group("time")))
+                    block.created = self.parse_time[variant.name](m.group("time"))
                 elif pid != block.pid:
                     return False, True         # another process: the report was cut off
             elif variant is not CRASH:
@@ -540,17 +523,13 @@ class FileReader:
 
     def _signal_record(self, m: re.Match[str], variant: Variant, lineno: int,
                        invalid: bool) -> dict[str, Any]:
-        pid = int(m.group("pid"))
-        created = float(m.group("epoch"))
+        rec, message = LINES.builder(variant)(m, None, self.consts[variant.name], lineno)
+        pid = rec[LINUX_PID]
+        created = rec[CREATED]
         self._absolute(created)
-        message = m.group("message")
         hit = classify(message)
         event, fields = ("log", {}) if hit is None else (hit[0].event, hit[1])
-        rec = {
-            CREATED: created, FORMATTED: message, NAME: RECORD_NAME, LEVELNAME: "WARNING",
-            LEVELNO: 30, SOURCE: SOURCE_NAME, ORIGIN: self.origin, EVENT: event,
-            LINENO: lineno, FORMAT: variant.name, LINUX_PID: pid,
-        }
+        rec[EVENT] = event
         role = self.roles.get(pid)
         if role:
             rec[ROLE] = role
