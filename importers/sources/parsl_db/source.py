@@ -15,6 +15,7 @@ from urllib.request import pathname2url
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from ...core.clock import Clock
 from ...core.errors import InputLocked, UnusableInput
 from ...core.parallel import Part, write_parts
 from ...core.pool import PoolWriter
@@ -27,7 +28,7 @@ from ...core.report import (
 )
 from ...core.runner import run_import
 from ...core.source import Source, add_jobs_argument
-from ...core.timezones import NaiveTimeConverter, resolve_zone
+from ...core.timezones import resolve_zone
 from ..parsl_logs.paths import zone_of_runs
 from .database import (
     SQLITE_MAGIC,
@@ -66,7 +67,9 @@ def read(
     inferred = None if tz else zone_of_runs(db_path.parent)
     zone, zone_label = inferred or resolve_zone(tz)
     report.assume("zone", zone_label)
-    converter = NaiveTimeConverter(zone)
+    # A DB has no file order: a time in the repeated hour of a daylight-saving change is
+    # read as its first occurrence, and the summary counts them (docs/design.md, Time).
+    converter = Clock(zone, zone_label, report, ordered=False)
     origin = str(db_path)
     short = missing_bytes(db_path) if rowids is None else 0
     if short:
