@@ -205,8 +205,9 @@ class Times:
 
     Call :meth:`row` at each row (job) and give its times in :data:`TIME_ORDER`: a local time
     in a repeated hour is then read as the first occurrence unless that would put it before
-    the row's previous time, or, for rows in time order (sacct's, by job id), the first
-    time of the previous row."""
+    the row's previous time, or, for rows in time order (``ordered``), the first time of
+    the previous row. Neither sacct's rows (a step's Submit is its start, array tasks come
+    after later jobs) nor squeue's (sorted by state and priority) are in time order."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock

@@ -136,7 +136,9 @@ def read_text(path: str, lines: Iterator[tuple[int, str, bool]], origin: str,
         fields = {k: v for k, v in zip(keys, cells) if v and v not in unknown}  # noqa: B905
         if spans > 1:
             fields["ev.line_count"] = spans   # a newline in a free-text field
-        times.row(ordered=True)   # rows come in job id order, so in submit order
+        # Rows are not in time order (a step's Submit is its start; array tasks come after
+        # later jobs): a row's times follow each other, its Submit stands alone.
+        times.row(ordered=False)
         for key, func in converters:
             value = fields.get(key)
             if value is not None:
