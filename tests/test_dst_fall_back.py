@@ -265,3 +265,63 @@ def test_squeue_text_times_of_a_job_in_the_order_they_happen(tmp_path: Path) -> 
     assert started and all(r["slurm.submit_time"] < FALL_BACK for r in started)
     said = report.assumptions[f"{HOUR} Europe/Berlin"]
     assert "as the second occurrence" in said and "as the first occurrence" in said
+
+
+# ---------------------------------------------------------------------------------------
+# The Parsl monitoring DB: no file order; the run's span, else each column's row order
+
+
+NEW_RUNINFO = FIXTURES / "parsl" / "2026.10.26" / "runinfo"
+
+
+def _move_db(db: Path, shift: float) -> None:
+    """Every DATETIME value of every table moved by ``shift`` and printed in Berlin's
+    local time, as Parsl on a machine there stores them (naive)."""
+    import sqlite3
+
+    def moved(text: str | None) -> str | None:
+        if text is None:
+            return None
+        when = datetime.fromisoformat(text).replace(tzinfo=timezone.utc).timestamp()
+        return datetime.fromtimestamp(when + shift, BERLIN).replace(tzinfo=None).isoformat(
+            " ", "microseconds")
+
+    conn = sqlite3.connect(db)
+    conn.create_function("moved", 1, moved)
+    tables = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    for table in tables:
+        for column in conn.execute(f'PRAGMA table_info("{table}")').fetchall():
+            if column[2].upper() in ("DATETIME", "TIMESTAMP"):
+                conn.execute(f'UPDATE "{table}" SET "{column[1]}" = moved("{column[1]}")')
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize("with_runs", [True, False], ids=["run-dirs-beside", "db-alone"])
+def test_parsl_db_across_the_fall_back_hour(tmp_path: Path, with_runs: bool) -> None:
+    """With the run dirs beside it, a time is the occurrence inside the run's span (its
+    parsl.log's first and last epochs); a DB alone is read in each time column's row order
+    (rows are inserted as they arrive)."""
+    from importers.sources import parsl_db
+
+    original = list(parsl_db.read(NEW_RUNINFO / "monitoring.db", tz="UTC"))
+    shift = _shift_to_fall_back([r["created"] for r in original if "created" in r])
+    runinfo = tmp_path / "runinfo"
+    runinfo.mkdir()
+    shutil.copy(NEW_RUNINFO / "monitoring.db", runinfo / "monitoring.db")
+    _move_db(runinfo / "monitoring.db", shift)
+    if with_runs:
+        for run in ("000", "001"):
+            _move_run(NEW_RUNINFO / run, runinfo / run, shift)
+    report = ImportReport()
+    moved = list(parsl_db.read(runinfo / "monitoring.db", tz="Europe/Berlin", report=report))
+
+    def times(records: list[dict], minus: float) -> list[tuple]:
+        return sorted((r["name"], r["ev.event"], r.get("parsl.task_id"), r.get("parsl.try_id"),
+                       round(r["created"] - minus, 3)) for r in records if "created" in r)
+
+    assert times(moved, shift) == times(original, 0.0)
+    assert _in_the_repeated_hour(moved) > (0, 0)
+    said = report.assumptions[f"{HOUR} Europe/Berlin"]
+    assert said.startswith("(row order)") and "second occurrence" in said
+    assert ("by the run's span" in said) == with_runs

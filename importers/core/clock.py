@@ -46,6 +46,8 @@ SLACK_SECONDS = 10.0
 # The same for the days of yearless lines around New Year.
 OUT_OF_ORDER_DAYS = 2
 AMBIGUOUS = "ambiguous hour"
+# How far outside a known span (a Parsl run's) a stream's times may still lie.
+SPAN_MARGIN = 600.0
 # ``Variant.time_format`` for ISO-like ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text: parsed with
 # ``datetime.fromisoformat`` and a per-second cache, much faster than strptime.
 ISO_TIME = "iso"
@@ -91,11 +93,17 @@ class Clock:
                  path: Path | None = None, year: int | None = None,
                  mtime: float | None = None, start: float | None = None,
                  boot_time: float | None = None, extent: Extent | None = None,
-                 ordered: bool = True) -> None:
+                 ordered: bool = True, order: str = "file order",
+                 spans: list[tuple[float, float]] | None = None) -> None:
         """``ordered=False``: the stream has no order to tell a repeated hour's two
-        occurrences apart (a DB's rows): the first occurrence is taken, and counted."""
+        occurrences apart: the first occurrence is taken, and counted. ``order`` names the
+        order the summary cites. ``spans``: absolute intervals the stream's times are known
+        to lie in (a Parsl run's, from the epochs of its parsl.log): a repeated hour's time
+        with only one reading inside them takes that one, whatever the order."""
         self.zone = zone
         self.ordered = ordered
+        self.order = order
+        self.spans = [(a - SPAN_MARGIN, b + SPAN_MARGIN) for a, b in spans or ()]
         self.zone_label = zone_label
         self.report = report
         self.slack = slack
@@ -188,11 +196,31 @@ class Clock:
         self.last = value
         return value
 
+    def fork(self) -> Clock:
+        """Another stream in the same zone, with the same report, rule and spans (a DB
+        table's column: its own order, its own caches)."""
+        other = Clock(self.zone, self.zone_label, self.report, slack=self.slack,
+                      ordered=self.ordered, order=self.order)
+        other.spans = self.spans
+        other._offsets = self._offsets     # the zone's quarter-hours: the same for all
+        return other
+
     def _resolve(self, local: float, fold: _Fold) -> float:
         first = local - fold.first
+        what = f"{AMBIGUOUS} {fold.label}"
+        if self.spans:
+            later = local - fold.second
+            inside = [any(a <= t <= b for a, b in self.spans) for t in (first, later)]
+            if inside[0] != inside[1]:
+                if self.report is not None:
+                    self.report.tally(what, "as the second occurrence by the run's span"
+                                      if inside[1] else
+                                      "as the first occurrence by the run's span",
+                                      how=f"({self.order})")
+                return later if inside[1] else first
         if not self.ordered:
             if self.report is not None:
-                self.report.tally(f"{AMBIGUOUS} {fold.label}", "as the first occurrence",
+                self.report.tally(what, "as the first occurrence",
                                   how="(no order to tell which)")
             return first
         last = self.last
@@ -201,9 +229,8 @@ class Clock:
             last = history()
         second = last is not None and last > first + self.slack
         if self.report is not None:
-            self.report.tally(f"{AMBIGUOUS} {fold.label}",
-                              "as the second occurrence" if second
-                              else "as the first occurrence", how="(file order)")
+            self.report.tally(what, "as the second occurrence" if second
+                              else "as the first occurrence", how=f"({self.order})")
         return local - fold.second if second else first
 
     def is_ambiguous(self, naive: datetime) -> bool:

@@ -87,7 +87,6 @@ def plan_table(table: sa.Table, converter: Clock, dialect: sa.Dialect) -> _Plan:
     keys: list[str] = []
     converters: list[tuple[int, str, Callable[[Any], Any]]] = []
     unknown: list[str] = []
-    parse_time = converter.parse
     for index, column in enumerate(table.columns):
         is_time = _is_time(column)
         key = fmt.keys.get(column.name)
@@ -96,8 +95,8 @@ def plan_table(table: sa.Table, converter: Clock, dialect: sa.Dialect) -> _Plan:
             if table.name in FORMATS_BY_TABLE and not column.name.startswith(known_prefixes):
                 unknown.append(column.name)
         keys.append(key)
-        if is_time:
-            converters.append((index, key, parse_time))
+        if is_time:   # each time column its own stream in row order (same zone, report)
+            converters.append((index, key, converter.fork().parse))
         elif isinstance(column.type, sa.Boolean):
             converters.append((index, key, bool))
         elif key in STRING_KEYS:
