@@ -325,3 +325,29 @@ def test_parsl_db_across_the_fall_back_hour(tmp_path: Path, with_runs: bool) -> 
     said = report.assumptions[f"{HOUR} Europe/Berlin"]
     assert said.startswith("(row order)") and "second occurrence" in said
     assert ("by the run's span" in said) == with_runs
+
+
+# ---------------------------------------------------------------------------------------
+# procs: bcc tools' wall clocks (HH:MM:SS, no date)
+
+
+def test_procs_wall_clock_across_the_fall_back_hour(tmp_path: Path) -> None:
+    """Hand-typed lines (a unit test of this one edge case): execsnoop -T rows in the
+    layout of bcc's own example, the first two before the change, the last two after."""
+    from importers.sources import procs
+
+    header = "TIME     TIME(s) PCOMM            PID    PPID  RET ARGS"
+    rows = [("02:59:58", "0.100", 18049), ("02:59:59", "1.100", 18050),
+            ("02:00:01", "3.100", 18051), ("02:00:02", "4.100", 18052)]
+    path = tmp_path / "execsnoop.txt"
+    path.write_text("\n".join([header, *(f"{t} {s:<7} mount            {pid}  1045    0 "
+                                          "/bin/mount -p" for t, s, pid in rows)]) + "\n")
+    report = ImportReport()
+    records = list(procs.read([path], report=report, tz="Europe/Berlin",
+                              start="2026-10-25T00:59:57+00:00"))
+    created = {r["linux.pid"]: r["created"] for r in records if "linux.pid" in r}
+    assert created == {18049: FALL_BACK - 2, 18050: FALL_BACK - 1,
+                       18051: FALL_BACK + 1, 18052: FALL_BACK + 2}
+    said = report.assumptions[f"{HOUR} Europe/Berlin"]
+    assert said == ("(file order): 2 times read as the first occurrence, "
+                    "2 times read as the second occurrence")
