@@ -498,7 +498,7 @@ def time_before(path: str | os.PathLike, cut: int, clock: Clock,
     with a scratch clock in the same zone. ``naive_of(line)`` is a line's naive time, or
     None for a line without one. Reads at most ``limit`` bytes back; beyond, the first
     occurrence is assumed (and said)."""
-    scratch = Clock(clock.zone, clock.zone_label, year=clock.year)
+    scratch = Clock(clock.zone, clock.zone_label, slack=clock.slack, year=clock.year)
     pending: list[datetime] = []     # ambiguous times, nearest the cut first
     anchor: float | None = None
     try:
