@@ -181,3 +181,23 @@ def test_a_part_cut_inside_the_repeated_hour_learns_the_time_before_its_cut(
     fresh = Clock(BERLIN, LABEL)
     fresh.history = lambda: time_before(log, cut, fresh, naive_of)
     assert fresh.parse(lines[1]) == _utc(2026, 10, 25, 0, 0, 1)
+
+
+def test_counts_of_merged_reports_add_up() -> None:
+    """Parts of a file (``-j``) and units of an import each count their own ambiguous
+    times: merged, the summary shows the sums, not the last part's."""
+    from importers.core.runner import merge_report
+
+    parts = []
+    for texts in (["2026-10-25 02:50:00", "2026-10-25 02:10:00"], ["2026-10-25 02:20:00"]):
+        report = ImportReport()
+        clock = Clock(BERLIN, LABEL, report)
+        for text in texts:
+            clock.parse(text)
+        parts.append(report)
+    total = ImportReport()
+    for part in parts:
+        merge_report(total, part)
+    assert total.assumptions[HOUR_SAID] == (
+        "(file order): 2 times read as the first occurrence, "
+        "1 times read as the second occurrence")
