@@ -85,7 +85,7 @@ def test_a_stream_that_starts_in_the_repeated_hour_takes_the_first_occurrence() 
     report = ImportReport()
     clock = Clock(BERLIN, LABEL, report)
     assert clock.parse("2026-10-25 02:10:00") == _utc(2026, 10, 25, 0, 10)
-    assert "1 times read as the first occurrence" in report.assumptions[HOUR_SAID]
+    assert "1 time read as the first occurrence" in report.assumptions[HOUR_SAID]
 
 
 def test_a_stream_without_order_reads_the_first_occurrence_and_says_so() -> None:
@@ -175,7 +175,7 @@ def test_a_part_cut_inside_the_repeated_hour_learns_the_time_before_its_cut(
     clock = Clock(BERLIN, LABEL, report)
     clock.history = lambda: time_before(log, cut, clock, naive_of)
     assert clock.parse(lines[6]) == _utc(2026, 10, 25, 1, 29, 59)
-    assert "1 times read as the second occurrence" in report.assumptions[HOUR_SAID]
+    assert "1 time read as the second occurrence" in report.assumptions[HOUR_SAID]
     # and a cut just after the last unambiguous line before the hour: the first occurrence
     cut = sum(len(line) + 1 for line in lines[:1])
     fresh = Clock(BERLIN, LABEL)
@@ -200,4 +200,4 @@ def test_counts_of_merged_reports_add_up() -> None:
         merge_report(total, part)
     assert total.assumptions[HOUR_SAID] == (
         "(file order): 2 times read as the first occurrence, "
-        "1 times read as the second occurrence")
+        "1 time read as the second occurrence")

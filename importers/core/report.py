@@ -104,7 +104,8 @@ class ImportReport:
         how: 3 times read <kind>, 2 times read <other kind>`` (merged reports add up)."""
         old_how, counts = self.tallies.setdefault(what, (how, {}))
         counts[kind] = counts.get(kind, 0) + n
-        listed = ", ".join(f"{count:,} times read {kind}" for kind, count in counts.items())
+        listed = ", ".join(f"{count:,} time{'' if count == 1 else 's'} read {kind}"
+                           for kind, count in counts.items())
         self.assumptions[what] = f"{old_how}: {listed}" if old_how else listed
 
     def add_tallies(self, tallies: dict[str, tuple[str, dict[str, int]]]) -> None:
