@@ -13,7 +13,8 @@ import pkgutil
 import pytest
 
 from importers import sources
-from importers.core.lineformat import ISO_TIME, ROLES, LineTable, LocalTimes, Sample, Variant
+from importers.core.clock import Clock
+from importers.core.lineformat import ISO_TIME, ROLES, LineTable, Sample, Variant
 from importers.core.timezones import resolve_zone
 
 
@@ -53,7 +54,7 @@ def test_each_sample_matches_its_own_variant_and_captures_its_fields(label, tabl
         if variant.time_format and "time" in captured:
             fmt = variant.time_format
             year = None if "%Y" in fmt or fmt == ISO_TIME else 2024
-            assert LocalTimes(resolve_zone("UTC")[0]).parse(captured["time"], fmt, year) > 0
+            assert Clock(resolve_zone("UTC")[0]).parse_format(captured["time"], fmt, year) > 0
         if variant.levels and "level" in captured:
             assert captured["level"] in variant.levels, f"{label}: unknown level token"
 
@@ -76,16 +77,6 @@ def test_matching_prefers_the_variant_that_matched_last() -> None:
     assert table.match("9")[0] is b, "both match; b matched last"
     assert table.match("x") is None
     assert table.tried == "a, b"
-
-
-def test_local_times_parse_each_second_once_and_add_the_fraction() -> None:
-    times = LocalTimes(resolve_zone("UTC")[0])
-    fmt = "%d %b %Y %H:%M:%S.%f"
-    assert times.parse("25 Nov 2026 08:41:51.660", fmt) == pytest.approx(1795596111.66)
-    assert times.parse("25 Nov 08:41:51.5", "%d %b %H:%M:%S.%f", year=2026) == pytest.approx(
-        1795596111.5
-    )
-    assert len(times._cache) == 2
 
 
 @pytest.mark.parametrize("label,table,variant", VARIANTS, ids=[v[0] for v in VARIANTS])
@@ -116,7 +107,7 @@ def test_the_engine_builds_each_sample_as_the_table_declares(label, table, varia
     neither a role nor a declared field is refused when the builder is generated. Columned
     variants (procs), whose envelope needs more than the line, get their fields alone."""
     kinds = {"str": str, "int": int, "float": float, "stripped": str.strip}
-    times = LocalTimes(resolve_zone("UTC")[0])
+    times = Clock(resolve_zone("UTC")[0])
     fmt = variant.time_format or ISO_TIME
     year = None if "%Y" in fmt or fmt == ISO_TIME else 2024
     for sample in variant.samples:
@@ -127,7 +118,7 @@ def test_the_engine_builds_each_sample_as_the_table_declares(label, table, varia
                                  if group in sample.fields], "declaration order"
         else:
             rec, msg = table.builder(variant)(
-                m, lambda text: times.parse(text, fmt, year), {"ev.source": "t"}, 1)
+                m, lambda text: times.parse_format(text, fmt, year), {"ev.source": "t"}, 1)
             assert msg == sample.fields.get("msg", "")
             assert rec["ev.source"] == "t" and rec["ev.lineno"] == 1
             if "time" in sample.fields or "epoch" in sample.fields:

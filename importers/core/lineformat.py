@@ -17,18 +17,16 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
+from .clock import ISO_TIME  # noqa: F401 - the tables' time format, named here for them
 from .errors import UnusableInput
 from .report import INVALID_UTF8, ImportReport
-from .timezones import NaiveTimeConverter
 
-# ``Variant.time_format`` for ISO-like ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text: parsed with
-# ``datetime.fromisoformat`` and a per-second cache, much faster than strptime.
-ISO_TIME = "iso"
+# ``Variant.time_format`` ISO_TIME (``YYYY-MM-DD HH:MM:SS[.ffffff]``) and strptime formats are
+# read by the stream's clock (importers.core.clock.Clock.parse_format).
 
 
 @dataclass(frozen=True)
@@ -167,8 +165,8 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     (the caller's clock, which knows zone and year) reads a ``time``; one it refuses (month
     13: ``ValueError`` or ``None``) leaves ``created`` out and keeps the text under
     ``raw_time_key``; the caller gives the record its neighbour's time. ``seconds``: the
-    cache of that clock (:func:`per_second`), looked up here first, so a line in a second
-    already seen costs no call. The timed shape's builder is generated source (see
+    per-second cache of that clock (``Clock.cache``), looked up here first, so a line in a
+    second already seen costs no call. The timed shape's builder is generated source (see
     :func:`_generate_timed`); no input text is ever evaluated. With ``const`` (a reader's
     file constants, :meth:`LineTable.file_builder`) that fragment is built in, and the
     builder is ``build(m, parse_time, lineno)``.
@@ -393,54 +391,6 @@ def build_field_reader(variant: Variant, regex: re.Pattern[str]):
 def second_format(fmt: str) -> str:
     """The whole-second part of a time format that ends in a fraction (``.%f``)."""
     return fmt[:-3] if fmt.endswith(".%f") else fmt
-
-
-def per_second(fmt: str, parse_second, cache: dict[str, float], max_cached: int = 4096):
-    """``time text -> epoch`` for a variant's ``time_format``, parsing each distinct second
-    once: ``parse_second(text of the whole second)`` is the caller's clock (it knows the
-    zone and, for formats without ``%Y``, the year; ``None`` or ``ValueError`` when the text
-    is no real time); a ``.%f`` fraction is added as a number. ``cache`` is the caller's,
-    so it can drop it when what it knows changes (a new year)."""
-    if not fmt.endswith(".%f"):
-        def parse_whole(text: str) -> float | None:
-            value = cache.get(text)
-            if value is None:
-                value = parse_second(text)
-                if value is None:
-                    return None
-                if len(cache) >= max_cached:
-                    cache.clear()
-                cache[text] = value
-            return value
-        return parse_whole
-
-    def parse_any(text: str) -> float | None:
-        head, _, frac = text.rpartition(".")
-        base = cache.get(head)
-        if base is None:
-            base = parse_second(head)
-            if base is None:
-                return None
-            if len(cache) >= max_cached:
-                cache.clear()
-            cache[head] = base
-        return base + int(frac) / 10 ** len(frac)
-
-    # The hot path: the fraction has the width of the first time seen (a format prints a
-    # fixed number of digits); any other width takes the general path.
-    cut = scale = 0
-
-    def parse(text: str) -> float | None:
-        nonlocal cut, scale
-        if cut and text[cut] == ".":
-            base = cache.get(text[:cut])
-            if base is not None:
-                return base + int(text[cut + 1:]) / scale
-        elif not cut and "." in text:
-            digits = len(text) - text.rindex(".") - 1
-            cut, scale = -digits - 1, 10 ** digits
-        return parse_any(text)
-    return parse
 
 
 class LineTable:
@@ -673,39 +623,3 @@ def read_lines(
         else:
             for offset, text in enumerate(lines):
                 yield start + offset, text, False
-
-
-class LocalTimes:
-    """Local, zone-less time text -> epoch seconds, parsed once per distinct text.
-
-    Formats without a year (redis 2.x, bcc tools) take ``year`` from the caller, who knows
-    the context (file mtime, neighbouring lines). ``%f`` takes 1-6 digits, so ``.mmm``
-    milliseconds parse as they are.
-    """
-
-    MAX_CACHED = 4096
-
-    def __init__(self, zone: tzinfo) -> None:
-        self._naive = NaiveTimeConverter(zone)
-        self._cache: dict[tuple[str, str, int | None], float] = {}
-
-    def parse(self, text: str, fmt: str, year: int | None = None) -> float:
-        if fmt == ISO_TIME:
-            return self._naive.parse(text)
-        if fmt.endswith(".%f"):
-            # One strptime per distinct *second*: the fraction is added as a number.
-            head, _, frac = text.rpartition(".")
-            if frac.isdigit() and len(frac) <= 6:
-                return self._whole(head, fmt[:-3], year) + int(frac) / 10 ** len(frac)
-        return self._whole(text, fmt, year)
-
-    def _whole(self, text: str, fmt: str, year: int | None) -> float:
-        key = (text, fmt, year)
-        value = self._cache.get(key)
-        if value is None:
-            naive = datetime.strptime(text if year is None else f"{year} {text}",
-                                      fmt if year is None else f"%Y {fmt}")
-            if len(self._cache) >= self.MAX_CACHED:
-                self._cache.clear()
-            value = self._cache[key] = self._naive.epoch(naive)
-        return value

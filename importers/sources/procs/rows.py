@@ -11,11 +11,11 @@ from typing import Any
 
 import orjson
 
+from ...core.clock import Extent
 from ...core.lineformat import CONTINUE_UNTIL_BLANK, Variant, read_line_blocks
 from ...core.record import LINUX_PID
 from ...core.report import ImportReport
 from ...core.signals import signal_name
-from .clock import Extent
 from .formats import (
     BCC_EXECSNOOP,
     BT_FORK_KEYS,

@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ...core.lineformat import LocalTimes, Variant, per_second, read_line_blocks, second_format
+from ...core.clock import Clock
+from ...core.lineformat import Variant, read_line_blocks, second_format
 from ...core.parallel import Part
 from ...core.record import (
     CREATED,
@@ -63,24 +64,22 @@ from .keys import (
     SCRIPT_NAME,
     SOURCE_NAME,
 )
-from .years import Years
 
-# The whole-second parts of the timed variants' time formats (the fraction is a number).
-V3_SECOND = second_format(V3.time_format or "")
-NOYEAR_SECOND = second_format(V3_NOYEAR.time_format or "")
+# The whole-second parts of the timed variants' time formats, which the clock caches (the
+# fraction is added as a number).
+TIME_V3, TIME_NOYEAR = V3.time_format or "", V3_NOYEAR.time_format or ""
+V3_SECOND, NOYEAR_SECOND = second_format(TIME_V3), second_format(TIME_NOYEAR)
 TIME_RAW = LINES.raw_time_key
 
 
 class FileReader:
     """The state of one file's read: blocks, held records, pids of children and signals."""
 
-    def __init__(self, path: Path, times: LocalTimes, zone, report: ImportReport,
-                 year: int | None) -> None:
+    def __init__(self, path: Path, clock: Clock, report: ImportReport) -> None:
         self.path = path
         self.origin = str(path)
-        self.times = times
+        self.clock = clock      # the zone, the year of yearless lines, a repeated hour
         self.report = report
-        self.years = Years(path, zone, year)
         self.children: dict[int, int] = {}       # child pid -> parent pid
         self.roles: dict[int, str | None] = {}   # pid -> last role it logged (sig lines, 2.x)
         self.signals: dict[int, str] = {}        # pid -> signal that scheduled its shutdown
@@ -88,22 +87,17 @@ class FileReader:
         self.held: list[dict[str, Any]] = []     # records waiting for a time or a role
         self.pending: list[tuple[int, str, dict[str, Any] | None]] = []  # blanks, empty "#"
         self.last_created: float | None = None
-        self._noyear_year: int | None = None
-        # Per timed variant: its time text -> epoch, one parse per distinct second (the
-        # engine's, from the variant's time_format), the year from this file's Years.
-        self._noyear_seconds: dict[str, float] = {}
-        seconds = {V3.name: {}, V3_NOYEAR.name: self._noyear_seconds,
-                   V2.name: self._noyear_seconds}
-        self.parse_time = {
-            V3.name: per_second(V3.time_format, self._v3_second, seconds[V3.name]),
-            V3_NOYEAR.name: per_second(V3_NOYEAR.time_format, self._noyear_second,
-                                       self._noyear_seconds),
-            V2.name: per_second(V2.time_format, self._noyear_second, self._noyear_seconds),
-        }
+        # Per timed variant: its time text -> epoch through the clock (which knows the
+        # zone, infers the year of yearless lines and caches each second it is sure of).
+        self.parse_time = {V3.name: self._v3_time, V3_NOYEAR.name: self._noyear_time,
+                           V2.name: self._noyear_time}
+        seconds = {V3.name: clock.cache(V3_SECOND), V3_NOYEAR.name: clock.cache(NOYEAR_SECOND),
+                   V2.name: clock.cache(NOYEAR_SECOND)}
         # Per variant the records' constant fragment: it also fixes their key order.
         self.consts = {v.name: self._const(v) for v in (V3, V3_NOYEAR, V2, SIG, SIG_V2)}
         # The builders the table generates from each timed variant's declaration, with
-        # this file's constants built in and its clock cache looked up first.
+        # this file's constants built in; they read the clock's per-second cache inline
+        # and call parse_time only for a second it does not hold.
         self.builders = {v.name: LINES.file_builder(v, self.consts[v.name], seconds[v.name])
                          for v in (V3, V3_NOYEAR, V2)}
 
@@ -114,36 +108,30 @@ class FileReader:
 
     # -- times (None when the text is no real time: kept raw, counted as BadTimestamp)
 
-    def _v3_second(self, head: str) -> float | None:
-        """A whole second of a v3 time (it has its year, which tells Years about the
-        file's dateless lines)."""
+    def _v3_time(self, text: str) -> float | None:
+        """A v3 time, read with its variant's time format; its year tells the clock about
+        the file's dateless lines."""
         try:
-            base = self.times.parse(head, V3_SECOND)
+            value = self.clock.parse_format(text, TIME_V3)
         except ValueError:
             return None
-        _day, mon, yr = head.split(" ", 3)[:3]
-        if self.years.see_absolute(int(yr), MONTHS[mon]):
-            self._noyear_seconds.clear()
-        return base
+        _day, mon, yr = text.split(" ", 3)[:3]
+        self.clock.see_absolute(int(yr), MONTHS[mon])
+        return value
 
-    def _noyear_second(self, head: str) -> float | None:
-        """A whole second of a dateless time, in the year Years infers for it."""
-        day, mon = head.split(" ", 2)[:2]
-        if mon not in MONTHS:
+    def _noyear_time(self, text: str) -> float | None:
+        """A dateless time: the clock infers the year (mtime, rollovers, absolute times)."""
+        parts = text.split(" ", 2)
+        if len(parts) < 2 or parts[1] not in MONTHS:
             return None
-        year = self.years.year_for(MONTHS[mon], int(day))
-        if year != self._noyear_year:
-            self._noyear_seconds.clear()
-            self._noyear_year = year
         try:
-            return self.times.parse(head, NOYEAR_SECOND, year)
-        except ValueError:
+            return self.clock.parse_format(text, TIME_NOYEAR)
+        except (ValueError, IndexError):
             return None
 
     def _absolute(self, epoch: float) -> None:
-        when = datetime.fromtimestamp(epoch, self.years.zone)
-        if self.years.see_absolute(when.year, when.month):
-            self._noyear_seconds.clear()
+        self.clock.see_epoch(epoch)
+        self.clock.last = epoch
 
     def _bad_time(self, rec: dict[str, Any]) -> None:
         """A time that is no real time: the builder kept its text; it goes last."""
@@ -544,8 +532,8 @@ class FileReader:
     def _script_record(self, m: re.Match[str], variant: Variant, lineno: int,
                        invalid: bool) -> dict[str, Any]:
         when = m.group("when")
-        try:
-            created: float | None = datetime.fromisoformat(when).timestamp()
+        try:   # a naive time is local, in the clock's zone
+            created: float | None = self.clock.epoch(datetime.fromisoformat(when))
         except ValueError:
             created = None
         info = m.group("info")
