@@ -206,3 +206,17 @@ def test_the_constant_fragment_fixes_where_variable_keys_go() -> None:
                    "ev.source": "demo", "ev.event": "log", "ev.lineno": 3, "linux.pid": 7,
                    "x.level_char": "."}
     assert list(rec) == ["formatted", "name", "levelname", "levelno", *const]
+
+
+def test_each_source_declares_what_a_line_matching_nothing_means() -> None:
+    """Continuation is declared in the tables the readers follow: Parsl's tracebacks and
+    config dumps continue a record; every Redis line has a prefix, so an unknown line is
+    unparsed; execsnoop.bt prints an argv's newline raw, up to a blank line."""
+    from importers.sources.parsl_logs.formats import LINES as PARSL
+    from importers.sources.procs.formats import EXECSNOOP_BT, TOOLS
+    from importers.sources.redis_log.formats import LINES as REDIS
+
+    assert {v.continuation for v in PARSL.variants} == {"text"}
+    assert {v.continuation for v in REDIS.variants} == {"none"}
+    assert {v.name: v.continuation for v in TOOLS.variants if v.continuation != "none"} == {
+        EXECSNOOP_BT.name: "until-blank"}

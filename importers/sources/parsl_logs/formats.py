@@ -30,7 +30,7 @@ each row: fixtures/parsl/1.2.0, 2024.3.4, 2024.12.30 and 2026.10.26.
 
 from __future__ import annotations
 
-from ...core.lineformat import ISO_TIME, LineTable, Sample, Variant
+from ...core.lineformat import CONTINUE_TEXT, ISO_TIME, LineTable, Sample, Variant
 from ...core.record import LINUX_PID
 
 # ---------------------------------------------------------------------------------------
@@ -52,6 +52,7 @@ _ISO_MS = r"(?P<time>\d{4}-\d\d-\d\d\ \d\d:\d\d:\d\d\.\d{3})"
 
 V2022 = Variant(
     name="v2022",
+    continuation=CONTINUE_TEXT,
     fields=FIELDS,
     ignore=("asctime",),  # the epoch is exact
     pattern=r"""
@@ -96,6 +97,7 @@ V2022 = Variant(
 
 HTEX_INTERCHANGE_MS = Variant(
     name="htex-interchange-ms",
+    continuation=CONTINUE_TEXT,
     fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ (?P<process_name>\S+)\((?P<pid>\d+)\)
@@ -128,6 +130,7 @@ HTEX_INTERCHANGE_MS = Variant(
 
 HTEX_POOL_MS = Variant(
     name="htex-pool-ms",
+    continuation=CONTINUE_TEXT,
     fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ (?P<pid>\d+)\ (?P<thread_name>\S+)
@@ -153,6 +156,7 @@ HTEX_POOL_MS = Variant(
 
 HTEX_POOL_RANK_MS = Variant(
     name="htex-pool-rank-ms",
+    continuation=CONTINUE_TEXT,
     fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ Rank:(?P<rank>\d+)
@@ -178,6 +182,7 @@ HTEX_POOL_RANK_MS = Variant(
 
 DBM_MS = Variant(
     name="dbm-ms",
+    continuation=CONTINUE_TEXT,
     fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ \[(?P<level>[A-Z]+)\]
@@ -206,6 +211,7 @@ DBM_MS = Variant(
 
 NAMED_MS = Variant(
     name="named-ms",
+    continuation=CONTINUE_TEXT,
     fields=FIELDS,
     pattern=_ISO_MS + r"""
         \ (?P<logger>\S+):(?P<lineno>\d+)\ \[(?P<level>[A-Z]+)\]\ \ (?P<msg>.*)
@@ -235,7 +241,8 @@ NAMED_MS = Variant(
 )
 
 # Every Parsl text format starts with a digit (an epoch or a date), so other lines (config
-# dumps, tracebacks) never reach the regexes.
+# dumps, tracebacks) never reach the regexes. They continue the record above them: every
+# variant declares continuation ``text`` (text.py folds them into message and traceback).
 # The variants are mutually exclusive (named-ms wants two spaces after the level, dbm-ms
 # one and a [thread id]), so which one matched last never changes the result.
 LINES = LineTable("parsl-logs", [V2022, HTEX_INTERCHANGE_MS, HTEX_POOL_MS, HTEX_POOL_RANK_MS,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ...core.clock import Clock
-from ...core.lineformat import read_line_blocks
+from ...core.lineformat import CONTINUE_TEXT, read_line_blocks
 from ...core.parallel import Part
 from ...core.record import (
     CREATED,
@@ -134,7 +134,8 @@ def text_records(
                     if variants_seen is not None:
                         variants_seen.add(last_variant.name)
             if m is None:
-                if pending is not None and _is_continuation(text) and not (
+                if pending is not None and last_variant.continuation == CONTINUE_TEXT \
+                        and _is_continuation(text) and not (
                         _EPOCH_START.match(text) if last_variant is v2022
                         else _RECORD_START.match(text)):
                     if kept < cap:

@@ -15,9 +15,10 @@
   (fork/exec/exit, as scripts/make_procs_fixture.sh's program prints), ``lost_events``,
   maps and the rest of bpftrace's JSON record types.
 
-Formats are data (:data:`VARIANTS`), each with real sample lines that tests/test_procs.py
-runs; the header line a tool prints selects the variant and its optional columns, and one
-engine (:func:`read`) runs them all. A line that matches nothing is an ``unparsed`` record
+Formats are data (:data:`VARIANTS`, the table ``formats.TOOLS``), each with real header and
+sample lines that tests/test_formats.py runs; the header line a tool prints selects the
+variant and its optional columns, and the shared line engine (importers.core.lineformat)
+reads the rows and their declared fields. A line that matches nothing is an ``unparsed`` record
 naming the variants tried; blank lines and the header lines themselves carry no event.
 
 Times: these tools print times relative to their own start (execsnoop.bt, execsnoop -t),
