@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...core.lineformat import LineTable, Sample, Variant
+from ...core.lineformat import KINDS, LineTable, Sample, Variant
 from ...core.record import (
     UNKNOWN_VALUES,
 )
@@ -43,10 +43,20 @@ class Message:
     level: str | None = None     # overrides the line's level (e.g. a crash is CRITICAL)
 
 
+def kind_of(group: str) -> str:
+    """The value kind (importers.core.lineformat.KINDS) of a message group."""
+    return "int" if group in INT_GROUPS else "float" if group in FLOAT_GROUPS else "str"
+
+
 def _m(event: str, name: str, pattern: str, *samples: tuple[str, dict[str, str]],
        fields: Mapping[str, Any] | None = None, level: str | None = None) -> Message:
-    return Message(event, Variant(name, pattern, tuple(Sample(s, f) for s, f in samples)),
-                   fields or {}, level)
+    """A family: each group of its pattern is declared as the variant's field
+    ``redis.<group>`` of its kind, so the engine's checks (tests/test_formats.py) build
+    every sample with the kinds the reader uses."""
+    groups = re.compile(pattern, re.VERBOSE).groupindex
+    declared = {g: (f"redis.{g}", kind_of(g)) for g in groups}
+    return Message(event, Variant(name, pattern, tuple(Sample(s, f) for s, f in samples),
+                                  fields=declared), fields or {}, level)
 
 
 _ADDR = r"(?P<{0}>\S+)"
@@ -353,13 +363,14 @@ def _lead(message: Message) -> str | None:
 
 
 def _spec(message: Message) -> tuple[tuple[str, Callable[[str], Any] | None], ...]:
-    """(key, converter) per group of the family's pattern, in group order."""
+    """(key, converter) per group of the family's pattern, in group order, as the variant
+    declares them (a string needs no conversion)."""
     groups = MESSAGE_TABLE.compiled(message.variant).groupindex
-    return tuple(
-        (f"redis.{group}", int if group in INT_GROUPS else float if group in FLOAT_GROUPS
-         else None)
-        for group in sorted(groups, key=groups.get)
-    )
+    spec = []
+    for group in sorted(groups, key=groups.get):
+        key, kind = message.variant.fields[group]
+        spec.append((key, None if kind == "str" else KINDS[kind]))
+    return tuple(spec)
 
 
 @dataclass(frozen=True)
