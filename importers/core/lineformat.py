@@ -243,7 +243,7 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
                 for key, index in zip(*by_kind[kind])]  # noqa: B905 - built together
         return _generate_timed(
             i_time, i_level, i_msg, i_logger, plan, cut, scale, raw_time_key,
-            {"cache_get": (seconds or {}).get, "pairs_get": pairs.get,
+            {"cache_get": ({} if seconds is None else seconds).get, "pairs_get": pairs.get,
              "levelnos_get": levelnos.get, "default_name": default_name}, const)
     if const is not None:
         raise ValueError(f"variant {variant.name!r}: only a timed variant (time, level, "
