@@ -5,7 +5,8 @@
 
 Prints:
 - bad-input corpus: items tried and passed (every importer over every item of fixtures/bad/
-  plus the FIFO, directory, symlinks and 10 MB line made at run time), and the input lines
+  plus the FIFO, directory, symlinks, 10 MB line and run dir with strangers made at run
+  time), and the input lines
   accounted for (records + continuation lines + unparsed = lines read; must be 100%);
 - SIGKILL runs survived: imports (-j 1 and -j 2) killed at random points, each leaving the
   previous pool file byte for byte or the new one complete, no partial file visible, no
