@@ -134,6 +134,11 @@ def units_of(source: Source, files: list[Path], roots: list[str]) -> list[Unit]:
         return container_units(files, roots, source.container_of)
     if source.unit == "all":
         return [Unit("", [str(f) for f in files])] if files else []
+    if source.unit == "dir":     # one series per directory: two dirs are not one timeline
+        by_dir: dict[str, list[str]] = {}
+        for f in files:
+            by_dir.setdefault(os.path.dirname(real_path(f)), []).append(str(f))
+        return [Unit("", group) for group in by_dir.values()]
     return file_units(files)
 
 

@@ -133,3 +133,55 @@ def test_a_job_that_is_not_an_object_is_kept_unparsed(tmp_path: Path) -> None:
     records = list(squeue.read([path]))
     assert [r["ev.raw"] for r in records if r["ev.event"] == "unparsed"] == ["12345"]
     assert sum(r["ev.event"] == "job_snapshot" for r in records) == jobs - 1
+
+
+def test_mtimes_a_copy_set_are_one_unknown_time(tmp_path: Path) -> None:
+    """``cp`` without -p (or a clone, a tar) sets the snapshots' mtimes milliseconds apart,
+    in the order it copied them, not when squeue ran. Ordered by those mtimes the real
+    snapshots, copied last-first, made jobs go back from COMPLETED to PENDING. Mtimes within
+    a second of each other are one unknown time: the snapshots are ordered by name, no state
+    change is made up between them, and BadTimestamp says to give --at."""
+    real = sorted(SLURM.glob("squeue_*.txt"))
+    copies = []
+    for index, path in reversed(list(enumerate(real))):    # newest copied first
+        copy = tmp_path / f"q{index:02d}.txt"                # no time in the name
+        shutil.copy(path, copy)
+        copies.append(copy)
+    report = ImportReport()
+    events = list(squeue.read(copies, report=report))
+    assert report.problems["BadTimestamp"] == 1
+    [said] = report.details["BadTimestamp"]
+    assert said.startswith(f"{len(real)} snapshots have file mtimes within ")
+    assert said.endswith("(q00.txt, ...), as a copy, a clone or a tar sets them: their times "
+                         "are unknown, they are given the first and ordered by name; give "
+                         "--at per file")
+    assert len({r["created"] for r in events}) == 1
+    assert not [r for r in events if r["ev.event"] == "job_state_change"]
+    order = [r["ev.origin"] for r in events]
+    assert order == sorted(order)
+
+
+def test_auto_keeps_each_directory_of_snapshots_its_own_timeline(tmp_path: Path,
+                                                                 capsys) -> None:
+    """Two snapshot loops (two directories): ``auto`` imports each directory's snapshots
+    together, one pool file each; once, every squeue file it found was one timeline, so a
+    job COMPLETED in one directory went back to PENDING in the other."""
+    first = tmp_path / "queue-a"
+    second = tmp_path / "queue-b"
+    shifted_copies(first, 1)
+    later = shifted_copies(tmp_path / "tmp", 2)[len(REAL):]     # copy 1: an hour later
+    second.mkdir()
+    for path in later[:4]:      # the first snapshots again: jobs PENDING
+        shutil.move(str(path), second / path.name)
+    pool = tmp_path / "pool"
+    main(["auto", str(first), str(second), "--pool", str(pool), "--tz", "UTC"])
+    capsys.readouterr()
+    files = sorted(pool.glob("squeue-*.jsonlog"))
+    assert len(files) == 2
+    alone_a = [r for r in squeue.read(sorted(first.iterdir()), tz="UTC")
+               if r["ev.event"] == "job_state_change"]
+    changes = [orjson.loads(line) for f in files for line in f.read_bytes().splitlines()]
+    changes = [r for r in changes if r["ev.event"] == "job_state_change"]
+    assert len([r for r in changes if r["ev.origin"].startswith(str(first))]) == len(alone_a)
+    assert not [r for r in changes if r["ev.origin"].startswith(str(second))
+                and r.get("slurm.prev_state") in ("COMPLETED", "FAILED", "CANCELLED")]

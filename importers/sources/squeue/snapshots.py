@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -219,18 +219,41 @@ def _one_json_job(job: Any, nodes: sf.NodeLists
     return None, None, orjson.dumps(job, default=str).decode()
 
 
-def _shared_mtimes(snapshots: list[Snapshot], report: ImportReport) -> None:
-    """Snapshots timed by mtime that share one (a cp, a clone, a tar) have unknown times and
-    an unknown order: never silent. They are ordered by file name and counted."""
-    by_time: dict[float, list[str]] = {}
-    for snap in snapshots:
-        if snap.how == "file mtime":
-            by_time.setdefault(snap.when, []).append(snap.path)
-    for paths in by_time.values():
-        if len(paths) > 1:
-            report.problem(BAD_TIMESTAMP, f"{len(paths)} snapshots share one file mtime "
-                           f"({Path(min(paths)).name}, ...): their times are unknown and they "
+# Snapshots whose mtimes lie closer than this were set by one copy (cp without -p, a git
+# clone, an unpacked tar write files milliseconds apart), not by squeue runs: a snapshot
+# loop that fast would be a tight loop of its own.
+MTIME_CLUSTER_SECONDS = 1.0
+
+
+def _shared_mtimes(snapshots: list[Snapshot], report: ImportReport) -> list[Snapshot]:
+    """Snapshots timed by mtime that share one, or whose mtimes a copy set within
+    ``MTIME_CLUSTER_SECONDS`` of each other (cp, a clone, a tar), have unknown times and
+    an unknown order (a copy writes in directory order): never silent. Each such group is
+    given its first mtime and ordered by file name (so no state change is made up between
+    them), and counted as BadTimestamp."""
+    timed = sorted((s for s in snapshots if s.how == "file mtime"),
+                   key=lambda s: (s.when, s.path))
+    groups: list[list[Snapshot]] = []
+    for snap in timed:
+        if groups and snap.when - groups[-1][-1].when < MTIME_CLUSTER_SECONDS:
+            groups[-1].append(snap)
+        else:
+            groups.append([snap])
+    out = [s for s in snapshots if s.how != "file mtime"]
+    for group in groups:
+        first = min(group, key=lambda s: s.path)
+        span = group[-1].when - group[0].when
+        if len(group) > 1 and span == 0:
+            report.problem(BAD_TIMESTAMP, f"{len(group)} snapshots share one file mtime "
+                           f"({Path(first.path).name}, ...): their times are unknown and they "
                            "are ordered by name; give --at per file")
+        elif len(group) > 1:
+            report.problem(BAD_TIMESTAMP, f"{len(group)} snapshots have file mtimes within "
+                           f"{span:.3f} s of each other ({Path(first.path).name}, ...), as a "
+                           "copy, a clone or a tar sets them: their times are unknown, they "
+                           "are given the first and ordered by name; give --at per file")
+        out.extend(replace(s, when=group[0].when) for s in group)
+    return out
 
 
 def parse_at(text: str, tz: str | None) -> float:
@@ -296,7 +319,7 @@ def read_files(paths: Sequence[str | os.PathLike], *, at: Sequence[str] | str | 
         if not exc.what.startswith("empty file"):
             report.problem(UNREADABLE_FILE, f"{exc.where}: {exc.what}")
     report.expect(sum(os.path.getsize(s.path) for s in snapshots))
-    _shared_mtimes(snapshots, report)
+    snapshots = _shared_mtimes(snapshots, report)
     snapshots.sort(key=lambda snap: (snap.when, snap.path))
     sources: dict[str, int] = {}
     for snap in snapshots:
