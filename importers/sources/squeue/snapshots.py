@@ -61,7 +61,7 @@ JSON_WHOLE_MAX = 4 << 20
 class Snapshot:
     """One saved snapshot as the first pass finds it: its time, where that time came from,
     its format. Its jobs are read only when its turn comes in time order, so an import holds
-    one snapshot's job at a time, not every snapshot (whose number has no limit: a loop
+    one snapshot's jobs at a time, not every snapshot (whose number has no limit: a loop
     saving ``squeue`` every minute makes 1440 a day)."""
 
     when: float
