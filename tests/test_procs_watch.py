@@ -612,10 +612,16 @@ def test_a_full_receive_buffer_is_reported_as_lost_events(tmp_path: Path) -> Non
     assert lost and any("ENOBUFS" in r["ev.reason"] for r in lost), lost
     counted = sum(r.get("ev.events_lost") or 1 for r in lost)
     assert f"EventsLost x{counted} (" in proc.stderr
-    # only the command's tree is written: each of its 300 children is seen exiting, or its
-    # exit is inside a counted loss
+    # only the command's tree is written: some of its 300 children's exits were lost
     exits = [r for r in records if r["ev.event"] == "exit"]
-    assert len(exits) < 300 <= len(exits) + counted, (len(exits), counted)
+    assert len(exits) < 300
+    # A CPU's gap shows with its next message; where none came before the watch ended
+    # (the machine idle), the loss is said with an unknown size (ENOBUFS), never dropped.
+    # When every gap was seen, the counts cover every missing exit.
+    unknown = [r for r in lost if r.get("ev.events_lost") is None]
+    assert all("ENOBUFS" in r["ev.reason"] for r in unknown)
+    if not unknown:
+        assert 300 <= len(exits) + counted, (len(exits), counted)
 
 
 @pytest.mark.parametrize(
