@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from ...core.clock import Extent
 from ...core.inputs import lines_until_error
 from ...core.record import LINUX_PID
 from ...core.report import (
@@ -18,7 +19,6 @@ from ...core.report import (
     ImportReport,
 )
 from ...core.signals import signal_name
-from .clock import Extent
 from .formats import (
     BT_EVENT,
     BT_FORK_KEYS,

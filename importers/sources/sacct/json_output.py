@@ -8,6 +8,7 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from ...core.clock import Clock
 from ...core.errors import UnusableInput
 from ...core.record import (
     UNKNOWN_VALUES,
@@ -20,7 +21,7 @@ from ...core.report import (
     UNREADABLE_FILE,
     ImportReport,
 )
-from ...core.timezones import NaiveTimeConverter, resolve_zone
+from ...core.timezones import resolve_zone
 from .. import _slurm as sf
 from .events import Emitter
 from .fields import Converters
@@ -269,7 +270,7 @@ def read_json(path: str, fh: BinaryIO, origin: str, report: ImportReport,
 
     report.assume("exit codes", "as the JSON says (Slurm 22.05's sacct --json reports a "
                   "plain non-zero exit as 0; see docs/slurm.md)")
-    conv = Converters(sf.Times(NaiveTimeConverter(resolve_zone("UTC")[0])), report)
+    conv = Converters(sf.Times(Clock(resolve_zone("UTC")[0])), report)
     meta: dict = {}
     saw_jobs = False
     count = 0
