@@ -29,17 +29,25 @@ from importers.core import pool
 SHIM_SOURCE = Path(__file__).parent / "tools" / "eio_preload.c"
 
 
-@pytest.fixture(scope="module")
-def shim(tmp_path_factory) -> Path:
+def build_shim(directory: Path) -> Path | None:
+    """The EIO shim built into ``directory``, or None without a C compiler."""
     compiler = shutil.which("cc") or shutil.which("gcc")
     if compiler is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI must have a C compiler to build the EIO shim (apt-get install gcc)")
-        pytest.skip("no C compiler to build the EIO shim")
-    out = tmp_path_factory.mktemp("shim") / "eio_preload.so"
+        return None
+    out = directory / "eio_preload.so"
     subprocess.run([compiler, "-shared", "-fPIC", "-O2", "-o", str(out), str(SHIM_SOURCE),
                     "-ldl"], check=True, capture_output=True)
     return out
+
+
+@pytest.fixture(scope="module")
+def shim(tmp_path_factory) -> Path:
+    built = build_shim(tmp_path_factory.mktemp("shim"))
+    if built is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI must have a C compiler to build the EIO shim (apt-get install gcc)")
+        pytest.skip("no C compiler to build the EIO shim")
+    return built
 
 
 def import_with_eio(shim: Path, bad: Path, at: int, argv: list[str],
