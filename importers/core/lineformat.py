@@ -166,10 +166,9 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     13: ``ValueError`` or ``None``) leaves ``created`` out and keeps the text under
     ``raw_time_key``; the caller gives the record its neighbour's time. ``seconds``: the
     per-second cache of that clock (``Clock.cache``), looked up here first, so a line in a
-    second already seen costs no call. The timed shape's builder is generated source (see
-    :func:`_generate_timed`); no input text is ever evaluated. With ``const`` (a reader's
-    file constants, :meth:`LineTable.file_builder`) that fragment is built in, and the
-    builder is ``build(m, parse_time, lineno)``.
+    second already seen costs no call (the timed shape: :func:`_timed_builder`). With
+    ``const`` (a reader's file constants, :meth:`LineTable.file_builder`) that fragment is
+    built in, and the builder is ``build(m, parse_time, lineno)``.
     """
     groups = sorted(regex.groupindex, key=regex.groupindex.get)
     optional = optional_groups(regex.pattern)
@@ -241,7 +240,7 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
         # source that wants another order names the keys in its constant fragment).
         plan = [(key, index, kind) for kind in sorted(by_kind, key=lambda k: k != "str")
                 for key, index in zip(*by_kind[kind])]  # noqa: B905 - built together
-        return _generate_timed(
+        return _timed_builder(
             i_time, i_level, i_msg, i_logger, plan, cut, scale, raw_time_key,
             {"cache_get": ({} if seconds is None else seconds).get, "pairs_get": pairs.get,
              "levelnos_get": levelnos.get, "default_name": default_name}, const)
@@ -289,71 +288,84 @@ def build_record_builder(variant: Variant, regex: re.Pattern[str], raw_time_key:
     return build
 
 
-_CONVERT = {"str": "{}", "int": "int({})", "float": "float({})", "stripped": "{}.strip()"}
-
-
-def _generate_timed(i_time: int, i_level: int, i_msg: int, i_logger: int | None,
+def _timed_builder(i_time: int, i_level: int, i_msg: int, i_logger: int | None,
                     plan: list[tuple[str, int, str]], cut: int, scale: int,
                     raw_time_key: str, names: dict[str, Any],
                     const: Mapping[str, Any] | None = None):
-    """Generate the builder of a timed variant from its declaration, as ``dataclasses``
-    generates ``__init__``: one dict display with every key in place costs what a
-    hand-written loop does. Only the table's own key names (``repr``) and group positions
-    go into the source; values (the file's constants, the line's text) are variables the
-    function reads, never code."""
-    values = {key: _CONVERT[kind].format(f"g[{index}]") for key, index, kind in plan}
-    namespace = dict(names)
-    if const is None:          # the constants come with each call: ``**const``
-        signature = "m, parse_time, const, lineno"
-        parts = ["**const", "'ev.lineno': lineno"]
-    else:                      # built in: each key where the fragment puts it
-        signature, parts = "m, parse_time, lineno", []
-        values = {"ev.lineno": "lineno", **values}
-        for i, (key, value) in enumerate(const.items()):
-            if key in values:
-                parts.append(f"{key!r}: {values.pop(key)}")
-            else:
-                namespace[f"c{i}"] = value
-                parts.append(f"{key!r}: c{i}")
-    parts += [f"{key!r}: {value}" for key, value in values.items()]
-    name = "default_name" if i_logger is None else f"g[{i_logger}]"
-    if cut:
-        created = f"""\
-    base = cache_get(text[:{cut}]) if text[{cut}] == "." else None
-    if base is not None:
-        created = base + int(text[{cut + 1}:]) / {scale}
-    else:
+    """The builder of a timed variant, made from its declaration: the clock's per-second
+    cache read inline, the level pair looked up once, the envelope and the constant
+    fragment in one dict display, then the declared fields. Nothing is evaluated: the
+    positions and keys come from the table (tests/test_untrusted_input.py forbids exec)."""
+    cache_get, pairs_get = names["cache_get"], names["pairs_get"]
+    levelnos_get, default_name = names["levelnos_get"], names["default_name"]
+    str_plan = tuple((key, index) for key, index, kind in plan if kind == "str")
+    conv_plan = tuple((key, index, KINDS[kind]) for key, index, kind in plan if kind != "str")
+
+    def created_of(text: str, parse_time) -> float | None:
+        if cut and text[cut] == ".":
+            base = cache_get(text[:cut])
+            if base is not None:
+                return base + int(text[cut + 1:]) / scale
         try:
-            created = parse_time(text)
+            return parse_time(text)
         except ValueError:
-            created = None
-"""
-    else:
-        created = """\
-    try:
-        created = parse_time(text)
-    except ValueError:
-        created = None
-"""
-    source = f"""\
-def build({signature}):
-    g = m.groups()
-    text = g[{i_time}]
-{created}\
-    token = g[{i_level}]
-    pair = pairs_get(token)
-    if pair is None:
-        pair = (token, levelnos_get(token, 20))
-    msg = g[{i_msg}]
-    rec = {{"created": created, "formatted": msg, "name": {name}, "levelname": pair[0],
-           "levelno": pair[1], {", ".join(parts)}}}
-    if created is None:
-        del rec["created"]
-        rec[{raw_time_key!r}] = text
-    return rec, msg
-"""
-    exec(compile(source, "<lineformat: generated builder>", "exec"), namespace)  # noqa: S102
-    return namespace["build"]
+            return None
+
+    def finish(rec: dict[str, Any], g: tuple, created: float | None, text: str) -> None:
+        for key, index in str_plan:
+            rec[key] = g[index]
+        for key, index, conv in conv_plan:
+            rec[key] = conv(g[index])
+        if created is None:
+            del rec["created"]
+            rec[raw_time_key] = text
+
+    if const is None:
+        def build(m: re.Match[str], parse_time, const: Mapping[str, Any],
+                  lineno: int) -> tuple[dict[str, Any], str]:
+            g = m.groups()
+            text = g[i_time]
+            created = created_of(text, parse_time)
+            token = g[i_level]
+            pair = pairs_get(token)
+            if pair is None:
+                pair = (token, levelnos_get(token, 20))
+            msg = g[i_msg]
+            rec = {"created": created, "formatted": msg,
+                   "name": default_name if i_logger is None else g[i_logger],
+                   "levelname": pair[0], "levelno": pair[1], **const, "ev.lineno": lineno}
+            finish(rec, g, created, text)
+            return rec, msg
+        return build
+
+    baked = dict(const)
+
+    def build_file(m: re.Match[str], parse_time, lineno: int) -> tuple[dict[str, Any], str]:
+        g = m.groups()
+        text = g[i_time]
+        if cut and text[cut] == ".":
+            base = cache_get(text[:cut])
+            created = (base + int(text[cut + 1:]) / scale if base is not None
+                       else created_of(text, parse_time))
+        else:
+            created = created_of(text, parse_time)
+        token = g[i_level]
+        pair = pairs_get(token)
+        if pair is None:
+            pair = (token, levelnos_get(token, 20))
+        msg = g[i_msg]
+        rec = {"created": created, "formatted": msg,
+               "name": default_name if i_logger is None else g[i_logger],
+               "levelname": pair[0], "levelno": pair[1], **baked, "ev.lineno": lineno}
+        for key, index in str_plan:
+            rec[key] = g[index]
+        for key, index, conv in conv_plan:
+            rec[key] = conv(g[index])
+        if created is None:
+            del rec["created"]
+            rec[raw_time_key] = text
+        return rec, msg
+    return build_file
 
 
 def build_field_reader(variant: Variant, regex: re.Pattern[str]):
