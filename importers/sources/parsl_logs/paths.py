@@ -93,7 +93,8 @@ class RunContext:
         """The absolute times the run's files can hold: parsl.log's first and last epoch, or
         for 1.x from its first block submission on (its end is not known). A time in the
         hour repeated when clocks go back with one reading outside is the other one."""
-        if self.start_epoch is not None and self.end_epoch is not None:
+        if self.offset_from == "parsl.log" and self.start_epoch is not None \
+                and self.end_epoch is not None:
             return self.start_epoch, self.end_epoch
         if self.first_submitted is not None:
             return self.first_submitted, float("inf")
@@ -179,8 +180,13 @@ def zone_of_run(ctx: RunContext) -> tuple[tzinfo, str] | None:
                                                           (ctx.end_epoch,
                                                            ctx.end_offset_seconds)))
 
-    said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the start of the run's parsl.log, "
-            f"UTC{ctx.end_offset_seconds / 3600:+g}h at its end")
+    if ctx.offset_from == "parsl.log":
+        said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the start of the run's parsl.log, "
+                f"UTC{ctx.end_offset_seconds / 3600:+g}h at its end")
+    else:
+        said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the run's first block submission, "
+                f"UTC{ctx.end_offset_seconds / 3600:+g}h after parsl.log's local time went "
+                "back")
     machine, key = resolve_zone(None)
     if fits(machine):
         return machine, f"{key.split(' (')[0]} (this machine's zone, which fits {said})"
@@ -225,7 +231,46 @@ def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
         ctx.offset_from = "submit script names and parsl.log"
     if ctx.start_epoch is None:
         ctx.first_submitted = next(iter(_submit_epochs(run_dir)), None)
+        back = (_clock_went_back(run_dir / "parsl.log")
+                if ctx.offset_seconds is not None and ctx.first_submitted is not None else None)
+        if back is not None:
+            # a 1.x run across the change: its second offset, for zone_of_run
+            after, went_back = back
+            ctx.start_epoch = ctx.first_submitted
+            ctx.end_offset_seconds = ctx.offset_seconds - went_back
+            ctx.end_epoch = after - ctx.end_offset_seconds
     return ctx
+
+
+_MS_LOCAL = re.compile(rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
+
+
+def _clock_went_back(parsl_log: Path, limit: int = 256 << 20) -> tuple[float, float] | None:
+    """For a run whose logs print local time only (1.x): (the local time just after, as
+    seconds, and by how much) where parsl.log's local time goes back by 15 min to 2 h, a
+    clock going back (a log does not go backwards), or None."""
+    last: float | None = None
+    try:
+        with open(parsl_log, "rb") as fh:
+            read = 0
+            for raw in fh:
+                read += len(raw)
+                if read > limit:
+                    break
+                m = _MS_LOCAL.match(raw)
+                if m is None:
+                    continue
+                try:
+                    local = datetime.fromisoformat(m[1].decode()).replace(
+                        tzinfo=timezone.utc).timestamp()
+                except ValueError:
+                    continue
+                if last is not None and 900 <= last - local <= 7200:
+                    return local, round((last - local) / 900) * 900
+                last = local
+    except OSError:
+        return None
+    return None
 
 
 def zone_of_runs(runinfo: Path) -> tuple[tzinfo, str] | None:
