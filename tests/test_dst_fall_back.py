@@ -141,9 +141,11 @@ _PARSL_V2022 = re.compile(r"^(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ",
 _PARSL_MS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{3} )", re.M)
 
 
-def _move_run(src: Path, dest: Path, shift: float, printed_in=timezone.utc) -> None:
+def _move_run(src: Path, dest: Path, shift: float, printed_in=timezone.utc,
+              rename: bool = False) -> None:
     """A copy of a run dir moved by ``shift`` seconds: its logs' times (local in
-    ``printed_in``) printed in Berlin, its submit scripts renamed after their moved epoch."""
+    ``printed_in``) printed in Berlin; with ``rename``, its submit scripts renamed after
+    their moved epoch (1.x takes its offset from them)."""
     shutil.copytree(src, dest)
     for path in dest.rglob("*.log"):
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -156,7 +158,7 @@ def _move_run(src: Path, dest: Path, shift: float, printed_in=timezone.utc) -> N
     for path in dest.rglob("*.sh.ec"):
         when = path.stat().st_mtime + shift
         os.utime(path, (when, when))
-    for path in sorted((dest / "submit_scripts").glob("*"), reverse=True):
+    for path in sorted((dest / "submit_scripts").glob("*")) if rename else ():
         m = re.search(r"\.(\d{9,11}\.\d+)\.sh", path.name)
         if m:
             moved = f"{float(m[1]) + shift:.7f}".rstrip("0")
@@ -205,7 +207,7 @@ def test_parsl_1x_logs_across_the_fall_back_hour(tmp_path: Path, tz: str | None)
              if r.get("created") and key(r)[0] == "parsl.log"]
     shift = _shift_to_fall_back(times)
     run = tmp_path / "runinfo" / "000"
-    _move_run(run_1x, run, shift, printed_in=BERLIN)
+    _move_run(run_1x, run, shift, printed_in=BERLIN, rename=True)
     report = ImportReport()
     moved = list(parsl_logs.read([run], tz=tz, report=report))
     timed = [r for r in original if "ev.time_from" not in r]
