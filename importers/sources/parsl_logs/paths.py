@@ -18,7 +18,7 @@ from typing import Any
 
 from ...core.errors import UnusableInput
 from ...core.inputs import check_path
-from ...core.report import ImportReport
+from ...core.report import FOREIGN_FILE, ImportReport
 from ...core.timezones import resolve_zone
 from .keys import BLOCK_ID, EXECUTOR, MANAGER_ID, RUN_DIR, RUN_ID, WORKER_ID
 
@@ -313,36 +313,83 @@ def is_log_file(path: Path) -> bool:
     return path.name.endswith(LOG_SUFFIXES) or path.name.endswith(".sh.ec")
 
 
+# How much of a file is looked at to decide whether it holds a Parsl log.
+FORMAT_HEAD_BYTES = 65536
+EXIT_CODE = re.compile(rb"\s*(?:-?\d+|-)\s*")  # "-": the job started, never ended
+NOT_PARSL_TODO = ("no line in its first 64 KiB is in a Parsl log format (parsl.log, interchange, "
+                  "manager, worker, monitoring logs, Parsl's *.jsonlog, submit_scripts/*.sh.ec)")
+
+
+def not_parsl_reason(path: Path, head: bytes) -> str | None:
+    """Why a file at a Parsl log's place (``*.log``, ``*.jsonlog``, ``*.sh.ec`` in a run dir)
+    holds no Parsl log, or None when it does, or may: nothing written yet (empty, blank, the
+    NULs a crash leaves), or only the start of a first record (a log being written, as
+    ``auto --follow`` sees one) are Parsl's by place. Anything else (a Redis log, an sacct
+    dump, binary junk copied in) is not read as Parsl's (the rule in docs/design.md §5)."""
+    from .source import sniff_file
+
+    if not head.strip(b" \t\r\n\0"):
+        return None
+    first, newline, _rest = head.partition(b"\n")
+    if path.name.endswith(".sh.ec"):
+        return None if EXIT_CODE.fullmatch(first) else "not an exit code (*.sh.ec holds one)"
+    if not newline and len(head) < FORMAT_HEAD_BYTES and head[:1] in b"{0123456789":
+        try:
+            head.decode("utf-8")
+            return None      # a first record still being written
+        except UnicodeDecodeError:
+            pass
+    if sniff_file(path, head):
+        return None
+    if path.name.endswith(".jsonlog"):
+        return "not a Parsl *.jsonlog (its first line is no Parsl log record)"
+    return "not a Parsl log (no line in its first 64 KiB is in a Parsl log format)"
+
+
 def _check_format(path: Path) -> None:
     """A file named on the command line must be a Parsl log before anything is written: a
     Redis log or sacct output given to parsl-logs is one error line, not N unparsed lines.
-    (Files in a run dir are Parsl's by place and are read whatever they hold.)"""
+    Inside a run dir too, where an empty or just-started log is Parsl's by place
+    (:func:`not_parsl_reason`)."""
     from ...core.identity import real_path
     from ...core.inputs import read_head
-    from .source import sniff_file
 
+    head = read_head(path, FORMAT_HEAD_BYTES)
     if run_dir_of(Path(real_path(path))) is not None:
-        return   # inside a run dir: Parsl's by place (an empty parsl.log is no records)
-    head = read_head(path, 65536)
+        why = not_parsl_reason(path, head)
+        if why is not None:
+            raise UnusableInput(why, str(path), NOT_PARSL_TODO)
+        return
     if not head.strip():
         raise UnusableInput("empty file, not a Parsl log", str(path),
                             "give a runinfo/ dir, a run dir such as runinfo/000, or log files")
+    from .source import sniff_file
+
     if not sniff_file(path, head):
-        raise UnusableInput(
-            "not a Parsl log", str(path),
-            "no line in its first 64 KiB is in a Parsl log format (parsl.log, interchange, "
-            "manager, worker, monitoring logs, Parsl's *.jsonlog, submit_scripts/*.sh.ec)")
+        raise UnusableInput("not a Parsl log", str(path), NOT_PARSL_TODO)
 
 
-def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
-    """(log files to read, other files seen) under the given files and directories."""
+def log_files(paths: Iterable[str | os.PathLike],
+              foreign: list[tuple[Path, str]] | None = None
+              ) -> tuple[list[Path], list[Path]]:
+    """(log files to read, other files seen) under the given files and directories.
+
+    With ``foreign``, each log-named file found in a directory is looked at, and one that
+    holds no Parsl log goes there as ``(path, why)`` instead of into the logs (a file given
+    by name is checked whatever ``foreign`` is, and refused with :class:`UnusableInput`).
+    """
     logs: list[Path] = []
     others: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             for child in sorted(p.rglob("*")):
                 if child.is_file() or child.is_symlink():
-                    (logs if is_log_file(child) else others).append(child)
+                    if not is_log_file(child):
+                        others.append(child)
+                    elif foreign is not None and (why := _walked_reason(child)) is not None:
+                        foreign.append((child, why))
+                    else:
+                        logs.append(child)
         elif p.exists():
             check_path(p)   # a FIFO or device: one line, never a hang
             _check_format(p)
@@ -353,6 +400,18 @@ def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path
             raise UnusableInput("no such file or directory", str(p),
                                 "give a runinfo/ dir, a run dir such as runinfo/000, or log files")
     return logs, others
+
+
+def _walked_reason(path: Path) -> str | None:
+    """:func:`not_parsl_reason` for a file met in a walk; one that cannot be opened is left
+    to the reader, which names it (UnreadableFile) as before."""
+    from ...core.inputs import read_head
+
+    try:
+        head = read_head(path, FORMAT_HEAD_BYTES)
+    except (OSError, UnusableInput):
+        return None
+    return not_parsl_reason(path, head)
 
 
 @dataclass(frozen=True)
@@ -375,9 +434,12 @@ class FileJob:
 def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
                report: ImportReport) -> list[FileJob]:
     """The files to read, with their path keys, run id and zone (one parsl.log scan per run)."""
-    logs, others = log_files(paths)
+    foreign: list[tuple[Path, str]] = []
+    logs, others = log_files(paths, foreign)
     if others:
         report.assume("not logs, skipped", f"{len(others)} files")
+    for path, why in foreign:    # named and counted (exit 1), never read as Parsl's
+        report.problem(FOREIGN_FILE, f"{path}: {why}")
     explicit_zone = resolve_zone(tz) if tz else None
     contexts: dict[Path, RunContext] = {}
     named_zones: dict[Path | None, tuple[tzinfo, str] | None] = {}
