@@ -32,7 +32,8 @@ def records_of(job: FileJob, report: ImportReport, part: Part | None = None,
     """The records of one file (or of one part of a big text file)."""
     origin = str(job.path)
     try:
-        clock = Clock(job.zone, job.zone_label, report)   # one per file, or part of one
+        # one per file, or part of one; the run's span tells a repeated hour's time too
+        clock = Clock(job.zone, job.zone_label, report, spans=list(job.spans))
         if job.kind == "json":
             yield from json_records(job.path, origin, job.base, report, clock)
         elif job.kind == "ec":
