@@ -91,8 +91,10 @@ class FileReader:
         # zone, infers the year of yearless lines and caches each second it is sure of).
         self.parse_time = {V3.name: self._v3_time, V3_NOYEAR.name: self._noyear_time,
                            V2.name: self._noyear_time}
-        seconds = {V3.name: clock.cache(V3_SECOND), V3_NOYEAR.name: clock.cache(NOYEAR_SECOND),
-                   V2.name: clock.cache(NOYEAR_SECOND)}
+        self._v3_seconds = clock.cache(V3_SECOND)
+        self._noyear_seconds = clock.cache(NOYEAR_SECOND)
+        seconds = {V3.name: self._v3_seconds, V3_NOYEAR.name: self._noyear_seconds,
+                   V2.name: self._noyear_seconds}
         # Per variant the records' constant fragment: it also fixes their key order.
         self.consts = {v.name: self._const(v) for v in (V3, V3_NOYEAR, V2, SIG, SIG_V2)}
         # The builders the table generates from each timed variant's declaration, with
@@ -111,6 +113,10 @@ class FileReader:
     def _v3_time(self, text: str) -> float | None:
         """A v3 time, read with its variant's time format; its year tells the clock about
         the file's dateless lines."""
+        head, _, frac = text.rpartition(".")
+        base = self._v3_seconds.get(head)     # a second the clock already holds
+        if base is not None and frac.isdigit():
+            return base + int(frac) / 10 ** len(frac)
         try:
             value = self.clock.parse_format(text, TIME_V3)
         except ValueError:
@@ -121,6 +127,10 @@ class FileReader:
 
     def _noyear_time(self, text: str) -> float | None:
         """A dateless time: the clock infers the year (mtime, rollovers, absolute times)."""
+        head, _, frac = text.rpartition(".")
+        base = self._noyear_seconds.get(head)
+        if base is not None and frac.isdigit():
+            return base + int(frac) / 10 ** len(frac)
         parts = text.split(" ", 2)
         if len(parts) < 2 or parts[1] not in MONTHS:
             return None
