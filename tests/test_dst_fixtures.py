@@ -47,11 +47,12 @@ REPEATED_HOUR = pytest.mark.xfail(importlib.util.find_spec("importers.core.clock
 FALL_BACK = pytest.param("fall-back", marks=REPEATED_HOUR)
 
 
-def _import(capsys, tmp_path: Path, *argv: str) -> tuple[dict[str, list[dict]], str]:
+def _import(capsys, tmp_path: Path, *argv: str, tz: str | None = ZONE,
+            ) -> tuple[dict[str, list[dict]], str]:
     """Run ``ev-import ARGV --pool tmp --tz Europe/Berlin``; records by input file, in file
     order, and the summary."""
     target = tmp_path / "pool"
-    code = main([*argv, "--pool", str(target), "--tz", ZONE])
+    code = main([*argv, "--pool", str(target), *(["--tz", tz] if tz else [])])
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert code == 0, err
@@ -279,6 +280,26 @@ def test_parsl_summary_says_how_the_repeated_hour_was_read(command, tmp_path, ca
     _, err = _import(capsys, tmp_path, command, str(path))
     assert "ambiguous hour 2026-10-25 02:00-03:00 Europe/Berlin" in err
     assert "read as the second occurrence" in err
+
+
+@REPEATED_HOUR
+@pytest.mark.parametrize("command", ["parsl-logs", "parsl-db"])
+def test_parsl_without_tz_learns_a_zone_that_fits_both_ends(command, tmp_path, capsys,
+                                                            monkeypatch) -> None:
+    """No --tz, on a machine in UTC: parsl.log's lines print the epoch and the local time,
+    UTC+2h at its start and UTC+1h at its end, so the millisecond logs and the DB are read in
+    a named zone that fits both (never one fixed offset), and every time is in the run."""
+    monkeypatch.setenv("TZ", "UTC")
+    path = PARSL_FALL_BACK / ("monitoring.db" if command == "parsl-db" else "")
+    by_file, err = _import(capsys, tmp_path, command, str(path), tz=None)
+    assert "a zone that fits UTC+2h at the start of the run's parsl.log, UTC+1h at its end" \
+        in err
+    first, last = _parsl_span(PARSL_FALL_BACK)
+    for origin, records in by_file.items():
+        outside = [(r.get("ev.lineno"), round(r["created"] - first))
+                   for r in _in_the_file(records)
+                   if not first - SLACK <= r["created"] <= last + SLACK]
+        assert outside == [], origin
 
 
 # ---------------------------------------------------------------------------------------
