@@ -63,6 +63,12 @@ whose logs and monitoring DB cross a daylight-saving change (fixtures/dst/parsl/
         --fake-start 2026-10-25T00:59:10Z --span 80 --runs 1 \\
         --out fixtures/dst/parsl/fall-back-2026.10.26
 
+    # Parsl 1.x prints local time only, in every log: run 000 crosses the change,
+    # run 001 lies wholly in the repeated hour's second occurrence
+    /tmp/fx-parsl/v12/bin/python scripts/make_parsl_fixture.py --tz Europe/Berlin \\
+        --fake-start 2026-10-25T00:59:30Z --span 35 --runs 2 --poll-period 1000 \\
+        --out fixtures/dst/parsl/fall-back-1.2.0
+
 The fake clock is the real one plus a fixed offset (``FAKETIME=-<seconds>``, real speed), and
 LD_PRELOAD/FAKETIME are in the environment of the run, so the interchange, the worker pools,
 their workers and the monitoring processes all see the same fake time.
@@ -104,7 +110,7 @@ TABLES = ["workflow", "task", "try", "status", "block", "node", "resource"]
 # workflow (runs inside the child process)
 # --------------------------------------------------------------------------
 
-def build_config(run_dir: str, json_logs: bool):
+def build_config(run_dir: str, json_logs: bool, poll_period: int = 100):
     from parsl.config import Config
     from parsl.executors import HighThroughputExecutor
     from parsl.providers import LocalProvider
@@ -120,7 +126,7 @@ def build_config(run_dir: str, json_logs: bool):
     htex_params = inspect.signature(HighThroughputExecutor.__init__).parameters
     htex_kw = dict(label="htex_local", provider=provider, worker_debug=True,
                    cores_per_worker=1, heartbeat_period=2,
-                   heartbeat_threshold=10, poll_period=100)
+                   heartbeat_threshold=10, poll_period=poll_period)
     # worker count arg: max_workers_per_node (newer), max_workers (older)
     if "max_workers_per_node" in htex_params:
         htex_kw["max_workers_per_node"] = 2
@@ -169,7 +175,7 @@ def build_config(run_dir: str, json_logs: bool):
     return Config(**cfg_kw)
 
 
-def run_once(run_dir: str, json_logs: bool, span: float = 0.0) -> None:
+def run_once(run_dir: str, json_logs: bool, span: float = 0.0, poll_period: int = 100) -> None:
     import parsl
     from parsl import bash_app, python_app
 
@@ -212,7 +218,7 @@ def run_once(run_dir: str, json_logs: bool, span: float = 0.0) -> None:
     def hello_bash(msg, stdout=auto, stderr=auto):
         return f"echo 'bash says {msg}'; sleep 1; echo 'to stderr' 1>&2"
 
-    config = build_config(run_dir, json_logs)
+    config = build_config(run_dir, json_logs, poll_period)
     marker_dir = tempfile.mkdtemp(prefix="parsl-fixture-marker-")
     marker = os.path.join(marker_dir, "flaky.marker")
 
@@ -367,6 +373,9 @@ def main() -> None:
                     "the clocks go back)")
     ap.add_argument("--span", type=float, default=0.0, metavar="SECONDS",
                     help="keep submitting small tasks until SECONDS after the DFK started")
+    ap.add_argument("--poll-period", type=int, default=100, metavar="MS",
+                    help="HTEX poll_period (Parsl 1.x's interchange logs every poll: 1000 "
+                    "keeps a long run's logs small)")
     ap.add_argument("--run-once", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -382,7 +391,7 @@ def main() -> None:
 
     if args.run_once:
         os.chdir(out)
-        run_once(run_dir, args.json_logs, args.span)
+        run_once(run_dir, args.json_logs, args.span, args.poll_period)
         return
 
     import parsl
@@ -399,7 +408,8 @@ def main() -> None:
     started = datetime.datetime.now(datetime.timezone.utc)
     for i in range(args.runs):
         child = [sys.executable, os.path.abspath(__file__), "--out", out,
-                 "--run-once", "--span", str(args.span)] + \
+                 "--run-once", "--span", str(args.span),
+                 "--poll-period", str(args.poll_period)] + \
             (["--json-logs"] if args.json_logs else [])
         print(f"== workflow run {i}: {' '.join(child)}", flush=True)
         t0 = time.time()
