@@ -19,7 +19,6 @@ at the start of each line of Parsl's main logs.
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from collections import defaultdict
 from pathlib import Path
@@ -38,13 +37,6 @@ SLACK = 5.0
 REDIS_LOGS = {"fall-back": DST / "redis" / "fall-back.log",
               "spring-forward": DST / "redis" / "spring-forward.log"}
 CLOCK_CHECK = re.compile(r"DEBUG LOG: clock check: TIME (\d+\.\d+)$")
-# Until the one shared clock (importers/core/clock.py) resolves the repeated hour from file
-# order, its second occurrence is read as the first: an hour early. These tests document that
-# defect (issue 11, defect 2) meanwhile, and run for real as soon as that module exists.
-REPEATED_HOUR = pytest.mark.xfail(importlib.util.find_spec("importers.core.clock") is None,
-                                  strict=True, reason="the hour repeated when the clocks go "
-                                  "back is read as its first occurrence")
-FALL_BACK = pytest.param("fall-back", marks=REPEATED_HOUR)
 
 
 def _import(capsys, tmp_path: Path, *argv: str, tz: str | None = ZONE,
@@ -100,9 +92,11 @@ def test_redis_log_across_a_clock_change_reads_every_line(name, tmp_path, capsys
     assert [r for r in records if r["ev.event"] == "unparsed"] == []
     assert len(records) == path.read_bytes().count(b"\n")
     assert f"zone {ZONE} (--tz)" in err
+    # the summary counts the repeated hour's times only where there are some
+    assert ("ambiguous hour 2026-10-25 02:00-03:00 Europe/Berlin" in err) == (name == "fall-back")
 
 
-@pytest.mark.parametrize("name", [FALL_BACK, "spring-forward"])
+@pytest.mark.parametrize("name", ["fall-back", "spring-forward"])
 def test_redis_times_agree_with_the_servers_own_clock(name, tmp_path, capsys) -> None:
     """Each clock check's local time, read in Europe/Berlin, is the epoch Redis wrote in it
     (TIME was asked a few milliseconds before DEBUG LOG wrote the line)."""
@@ -114,7 +108,7 @@ def test_redis_times_agree_with_the_servers_own_clock(name, tmp_path, capsys) ->
     assert wrong == []
 
 
-@pytest.mark.parametrize("name", [FALL_BACK, "spring-forward"])
+@pytest.mark.parametrize("name", ["fall-back", "spring-forward"])
 def test_redis_time_never_runs_backwards(name, tmp_path, capsys) -> None:
     by_file, _ = _import(capsys, tmp_path, "redis-log", str(REDIS_LOGS[name]))
     [records] = by_file.values()
@@ -134,7 +128,6 @@ def test_redis_spring_forward_skips_the_hour_that_never_was(tmp_path, capsys) ->
     assert 300 <= span < 330
 
 
-@REPEATED_HOUR
 def test_redis_fall_back_reads_the_repeated_hour_twice(tmp_path, capsys) -> None:
     """02:59:45 CEST then 02:00:01 CET: 15 s later, not 59 minutes earlier; the run lasts its
     480-odd s (a restart included), and the summary says how the repeated hour was read."""
@@ -225,7 +218,6 @@ def _in_the_file(records: list[dict]) -> list[dict]:
     return [r for r in records if not str(r.get("ev.time_from", "")).startswith("file mtime")]
 
 
-@REPEATED_HOUR
 def test_parsl_log_times_stay_in_the_run(tmp_path, capsys) -> None:
     """database_manager.log prints local time only: each of its times, read in
     Europe/Berlin, lies within the run that parsl.log's epochs span (not an hour out)."""
@@ -238,14 +230,12 @@ def test_parsl_log_times_stay_in_the_run(tmp_path, capsys) -> None:
         assert outside == [], origin
 
 
-@REPEATED_HOUR
 def test_parsl_log_time_never_runs_backwards(tmp_path, capsys) -> None:
     by_file, _ = _import(capsys, tmp_path, "parsl-logs", str(PARSL_FALL_BACK))
     for origin, records in by_file.items():
         assert _backwards(_in_the_file(records)) == [], origin
 
 
-@REPEATED_HOUR
 def test_parsl_monitoring_db_agrees_with_the_logs(tmp_path, capsys) -> None:
     """The DB's naive local times, read in Europe/Berlin: every one within the run, the
     workflow's start and end where parsl.log's epochs put them, and each task's 'launched'
@@ -273,7 +263,6 @@ def test_parsl_monitoring_db_agrees_with_the_logs(tmp_path, capsys) -> None:
             if abs(launched[t] - logged[t]) > 1} == {}
 
 
-@REPEATED_HOUR
 @pytest.mark.parametrize("command", ["parsl-logs", "parsl-db"])
 def test_parsl_summary_says_how_the_repeated_hour_was_read(command, tmp_path, capsys) -> None:
     path = PARSL_FALL_BACK / ("monitoring.db" if command == "parsl-db" else "")
@@ -282,7 +271,6 @@ def test_parsl_summary_says_how_the_repeated_hour_was_read(command, tmp_path, ca
     assert "read as the second occurrence" in err
 
 
-@REPEATED_HOUR
 @pytest.mark.parametrize("command", ["parsl-logs", "parsl-db"])
 def test_parsl_without_tz_learns_a_zone_that_fits_both_ends(command, tmp_path, capsys,
                                                             monkeypatch) -> None:
@@ -357,8 +345,7 @@ def _check_1x_run(run: str, by_file: dict[str, list[dict]]) -> None:
         assert _backwards(records) == [], origin
 
 
-@pytest.mark.parametrize("run", [pytest.param("000", marks=REPEATED_HOUR),
-                                 pytest.param("001", marks=NO_EPOCH_IN_THE_LOGS)])
+@pytest.mark.parametrize("run", ["000", pytest.param("001", marks=NO_EPOCH_IN_THE_LOGS)])
 def test_parsl_1x_logs_across_the_change(run, tmp_path, capsys) -> None:
     by_file, _ = _import(capsys, tmp_path, "parsl-logs", str(PARSL_1X))
     _check_1x_run(run, by_file)
@@ -385,7 +372,6 @@ def test_parsl_1x_monitoring_db_across_the_change(run, tmp_path, capsys) -> None
 # All of it at once, as a user would: ev-import auto fixtures/dst --tz Europe/Berlin
 
 
-@REPEATED_HOUR
 def test_auto_over_every_dst_fixture(tmp_path, capsys) -> None:
     by_file, err = _import(capsys, tmp_path, "auto", str(DST))
     sources = {r["ev.source"] for records in by_file.values() for r in records}
