@@ -7,48 +7,25 @@ Both keep the events in time order with one column per key that some selected ev
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 
 from ..load import quote_ident, quote_literal
-from ..query import FILE_KEY, ORDER
 from . import ExportFormat, atomic_path, filled_columns
-
-# The columns the time order sorts by (query.ORDER), kept in the staging table even when
-# --fields leaves them out of the export.
-ORDER_KEYS = ("created", FILE_KEY, "ev.lineno")
 
 
 def _copy(query, target: str, fields: Sequence[str] | None, options: str) -> int:
     columns = filled_columns(query, fields)
-    listed = ", ".join(quote_ident(c) for c in columns) or "NULL AS empty"
-    staged = [*columns, *(k for k in ORDER_KEYS if k not in columns)]
+    select = query.sql(", ".join(quote_ident(c) for c in columns) or "NULL AS empty")
     con = query.pool.con
     threads = con.execute("SELECT current_setting('threads')").fetchall()[0][0]
     # One thread: sorting ~300-column rows on two threads and writing them needs more than
     # the default memory limit; one thread stays within it (and the disk is the bottleneck).
     con.execute("SET threads = 1")
-    # Sorting straight off the JSON scan holds the scan's buffers and the sort's at once, and
-    # an in-memory temporary table does not spill: past a ~30 MB pool either exceeds the
-    # default memory limit. The rows are staged in a DuckDB file on disk first, then sorted
-    # from it (the sort spills to the temp directory), so memory stays flat.
-    stage_dir = tempfile.mkdtemp(prefix="ev-import-export-")
     try:
-        con.execute(f"ATTACH {quote_literal(os.path.join(stage_dir, 'stage.duckdb'))} "
-                    "AS ev_export_stage")
-        try:
-            con.execute("CREATE TABLE ev_export_stage.events AS "
-                        + query.sql(", ".join(quote_ident(c) for c in staged), ordered=False))
-            with atomic_path(target) as tmp:
-                rows = con.execute(f"COPY (SELECT {listed} FROM ev_export_stage.events {ORDER}) "
-                                   f"TO {quote_literal(tmp)} ({options})").fetchall()
-        finally:
-            con.execute("DETACH ev_export_stage")
+        with atomic_path(target) as tmp:
+            rows = con.execute(f"COPY ({select}) TO {quote_literal(tmp)} ({options})").fetchall()
     finally:
         con.execute(f"SET threads = {int(threads)}")
-        shutil.rmtree(stage_dir, ignore_errors=True)
     return int(rows[0][0]) if rows and rows[0] else 0
 
 
