@@ -213,7 +213,15 @@ def replicate_json(base: Path, out: Path, events: int, hosts: int = HOSTS) -> di
     return {"events": written, "replicas": k, "files": len(handles)}
 
 
-def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) -> dict:
+_WRITE_HOST = None
+
+
+def _write_host(h: int) -> int:
+    return _WRITE_HOST(h)   # the forked workers' copy of replicate_parquet's write_host
+
+
+def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS, jobs: int = 1,
+                      resume: bool = False) -> dict:
     """About ``events`` events (whole replicas) straight into Parquet shards in
     ``compact``'s layout: the base pool compacted, its rows read once (pyarrow), then for
     every host and source its replicas' rows, shifted as :func:`replicate_json` does (times,
@@ -273,18 +281,36 @@ def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) ->
         return pa.table(cols, schema=schema)
 
     target = out / compact.DIR_NAME
-    if target.exists():
-        shutil.rmtree(target)
     data = target / compact.DATA
-    shards = 0
-    for h in range(min(hosts, copies)):
+    (target / compact.MANIFEST).unlink(missing_ok=True)   # not a fresh copy until the end
+
+    def write_host(h: int) -> int:
+        """Host h's shards (one per source), each written beside and renamed into place:
+        a rerun (``--resume``) skips the shards already there."""
         ks = range(h, copies, hosts)
         for src, part in by_source.items():
             shard = data / f"source={src}" / f"host=node{h:04d}" / "r_0.parquet"
+            if shard.exists() and resume:
+                continue
             shard.parent.mkdir(parents=True, exist_ok=True)
+            tmp = shard.with_name(f".{shard.name}.{os.getpid()}.tmp")
             rows_of_host = pa.concat_tables([replica(part, k) for k in ks])
-            pq.write_table(rows_of_host, shard, compression="zstd", row_group_size=122_880)
-            shards += 1
+            pq.write_table(rows_of_host, tmp, compression="zstd", row_group_size=122_880)
+            os.rename(tmp, shard)
+        return len(by_source)
+
+    if target.exists() and not resume:
+        shutil.rmtree(target)
+    hosts_used = range(min(hosts, copies))
+    if jobs > 1:   # one process per host at a time (fork: the base rows are shared)
+        import multiprocessing
+
+        global _WRITE_HOST
+        _WRITE_HOST = write_host
+        with multiprocessing.get_context("fork").Pool(jobs) as workers:
+            shards = sum(workers.imap_unordered(_write_host, hosts_used))
+    else:
+        shards = sum(write_host(h) for h in hosts_used)
     described = con.execute(
         f"DESCRIBE SELECT * FROM read_parquet('{next(data.rglob('*.parquet'))}', "
         "hive_partitioning=false)").fetchall()
@@ -299,7 +325,8 @@ def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) ->
     return {"events": rows, "replicas": copies, "hosts": min(hosts, copies), "shards": shards}
 
 
-def make_pool(out: Path, events: int, as_json: bool, hosts: int = HOSTS) -> dict[str, Any]:
+def make_pool(out: Path, events: int, as_json: bool, hosts: int = HOSTS, jobs: int = 1,
+              resume: bool = False) -> dict[str, Any]:
     """Replicate the fixtures' pool to ``events`` events (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix="ev-scale-base-") as tmp:
         base = base_pool(Path(tmp))
@@ -308,7 +335,7 @@ def make_pool(out: Path, events: int, as_json: bool, hosts: int = HOSTS) -> dict
             made = replicate_json(base, out, events, hosts)
         else:
             out.mkdir(parents=True, exist_ok=True)
-            made = replicate_parquet(base, out, events, hosts)
+            made = replicate_parquet(base, out, events, hosts, jobs, resume)
         made["seconds"] = time.monotonic() - t0
     return made
 
@@ -324,12 +351,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=float, default=1e8)
     p.add_argument("--json", action="store_true", help="JSON lines instead of Parquet")
     p.add_argument("--hosts", type=int, default=HOSTS, help="replicas side by side, one per host")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="processes writing shards")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the shards an interrupted run wrote (same --events, --hosts)")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     if args.what == "logs":
         made = make_logs(args.out, args.nodes)
     else:
-        made = make_pool(args.out, int(args.events), args.json, args.hosts)
+        made = make_pool(args.out, int(args.events), args.json, args.hosts, args.jobs,
+                         args.resume)
     print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
                    for k, v in made.items()))
     return 0

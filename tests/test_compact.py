@@ -157,11 +157,13 @@ def test_a_pool_is_copied_in_batches_of_files_into_shards_of_one_schema(
     files = sorted(str(p) for p in pool.rglob("*.jsonlog"))
     batches = compact.plan_batches(files, pool, limit=200_000)
     assert sorted(f for b in batches for f in b) == files and len(batches) > 3
+    named = compact._writer_names()
     for batch in batches:          # at most 200 kB of JSON per COPY, or one bigger file
         assert len(batch) == 1 or sum(os.stat(f).st_size for f in batch) <= 200_000
-    named = compact._writer_names()    # files of one source and host follow each other
     groups = [compact._group_of(f, pool, named) for b in batches for f in b]
     assert groups == sorted(groups) and ("redis-log", host_name()) in groups
+    for batch in compact.plan_batches(files, pool, limit=1 << 40, groups=2):
+        assert len({compact._group_of(f, pool, named) for f in batch}) <= 2  # open partitions
     monkeypatch.setattr(compact, "BATCH_BYTES", 200_000)
     result = compact.compact(pool)
     shards = sorted((pool / compact.DIR_NAME).rglob("*.parquet"))
@@ -175,6 +177,8 @@ def test_a_pool_is_copied_in_batches_of_files_into_shards_of_one_schema(
         assert "(union_by_name = false)" in p.con.execute(
             "SELECT sql FROM duckdb_views() WHERE view_name = '_events_all'").fetchone()[0]
         assert ev.lifetimes(p, thing=TASKS).equals(ev.lifetimes(js, thing=TASKS))
+        # many queries on one pool (breakdown) parse the shards' footers once
+        assert p.con.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()[0]
     assert _records(pool, True) == _records(pool, False)
 
 

@@ -64,6 +64,9 @@ RAW = f'"{RAW_NAME}"'
 COMPACT_MEMORY = os.environ.get("EV_COMPACT_MEMORY", "1GB")
 #: JSON bytes per ``COPY``: a batch's rows go to a few partitions at a time (memory bounded).
 BATCH_BYTES = int(float(os.environ.get("EV_COMPACT_BATCH_BYTES", str(256 << 20))))
+#: (source, host) groups of files per ``COPY``: each open partition buffers a row group of
+#: every column (~300 in a pool of every source), so their number bounds the memory.
+BATCH_GROUPS = int(os.environ.get("EV_COMPACT_BATCH_GROUPS", "8"))
 
 
 def _stat_of(path: Path) -> list[int]:
@@ -197,10 +200,13 @@ def _writer_names() -> re.Pattern:
     return re.compile(f"^({names})-([A-Za-z0-9._-]+)-[0-9a-f]{{12}}\\.jsonlog$")
 
 
-def plan_batches(files: list[str], pool: Path, limit: int | None = None) -> list[list[str]]:
-    """The pool files in batches of at most ``limit`` bytes (a bigger file alone), files of
-    one source and host together: one ``COPY`` per batch writes to few partitions."""
+def plan_batches(files: list[str], pool: Path, limit: int | None = None,
+                 groups: int | None = None) -> list[list[str]]:
+    """The pool files in batches of at most ``limit`` bytes (a bigger file alone) and
+    ``groups`` (source, host) groups, files of one group together: one ``COPY`` per batch
+    writes to few partitions."""
     limit = BATCH_BYTES if limit is None else limit
+    groups = BATCH_GROUPS if groups is None else groups
     named = _writer_names()
     sized = []
     for f in files:
@@ -212,12 +218,14 @@ def plan_batches(files: list[str], pool: Path, limit: int | None = None) -> list
     sized.sort(key=lambda t: (t[0], t[1]))
     batches: list[list[str]] = []
     current: list[str] = []
+    seen: set[tuple[str, str]] = set()
     total = 0
-    for _group, f, size in sized:
-        if current and total + size > limit:
+    for group, f, size in sized:
+        if current and (total + size > limit or (group not in seen and len(seen) >= groups)):
             batches.append(current)
-            current, total = [], 0
+            current, total, seen = [], 0, set()
         current.append(f)
+        seen.add(group)
         total += size
     if current:
         batches.append(current)
@@ -343,6 +351,9 @@ def open_shards(con, pool: Path, state: Status, all_view: str, view: str,
     (projection pushdown) and skips row groups its filters exclude."""
     columns, uniform = shard_columns(con, pool, state)
     schema = shard_schema(columns, state, pool)
+    # An analysis runs many queries (breakdown: ~25) over the same shards; each would parse
+    # every footer again (hundreds of shards x ~300 columns) without DuckDB's metadata cache.
+    con.execute("SET parquet_metadata_cache = true")
     row = row_json_sql(schema)
     source = parquet_source_sql(pool, uniform)
     if any(name == RAW_NAME for name, _ in columns):
