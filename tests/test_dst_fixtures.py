@@ -299,14 +299,6 @@ def test_parsl_without_tz_learns_a_zone_that_fits_both_ends(command, tmp_path, c
 
 PARSL_1X = DST / "parsl" / "fall-back-1.2.0" / "runinfo"
 SUBMITTED = re.compile(r"\.(\d{9,11}\.\d+)\.sh$")
-# A run whose every line is in the second occurrence has no earlier line to order it after,
-# and a 1.x DB has no epochs in its run dirs' logs to place its rows: only the submit
-# scripts' epochs tell which occurrence such times are. Not done yet (strict: drop the mark
-# when it is).
-NO_EPOCH_IN_THE_LOGS = pytest.mark.xfail(
-    strict=True, reason="1.x: a run dir wholly in the repeated hour's second occurrence, and "
-    "the DB's repeated-hour times, are read as the first occurrence (the submit script names "
-    "hold the epochs that would tell)")
 
 
 def _submitted(run: str) -> float:
@@ -345,13 +337,12 @@ def _check_1x_run(run: str, by_file: dict[str, list[dict]]) -> None:
         assert _backwards(records) == [], origin
 
 
-@pytest.mark.parametrize("run", ["000", pytest.param("001", marks=NO_EPOCH_IN_THE_LOGS)])
+@pytest.mark.parametrize("run", ["000", "001"])
 def test_parsl_1x_logs_across_the_change(run, tmp_path, capsys) -> None:
     by_file, _ = _import(capsys, tmp_path, "parsl-logs", str(PARSL_1X))
     _check_1x_run(run, by_file)
 
 
-@NO_EPOCH_IN_THE_LOGS
 @pytest.mark.parametrize("run", ["000", "001"])
 def test_parsl_1x_monitoring_db_across_the_change(run, tmp_path, capsys) -> None:
     """The DB's rows of each workflow, read in Europe/Berlin, lie within that run."""
