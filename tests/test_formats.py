@@ -13,7 +13,8 @@ import pkgutil
 import pytest
 
 from importers import sources
-from importers.core.lineformat import ISO_TIME, LineTable, LocalTimes, Sample, Variant
+from importers.core.clock import Clock
+from importers.core.lineformat import ISO_TIME, LineTable, Sample, Variant
 from importers.core.timezones import resolve_zone
 
 
@@ -45,7 +46,7 @@ def test_each_sample_matches_its_own_variant_and_captures_its_fields(label, tabl
         if variant.time_format and "time" in captured:
             fmt = variant.time_format
             year = None if "%Y" in fmt or fmt == ISO_TIME else 2024
-            assert LocalTimes(resolve_zone("UTC")[0]).parse(captured["time"], fmt, year) > 0
+            assert Clock(resolve_zone("UTC")[0]).parse_format(captured["time"], fmt, year) > 0
         if variant.levels and "level" in captured:
             assert captured["level"] in variant.levels, f"{label}: unknown level token"
 
@@ -70,16 +71,6 @@ def test_matching_prefers_the_variant_that_matched_last() -> None:
     assert table.tried == "a, b"
 
 
-def test_local_times_parse_each_second_once_and_add_the_fraction() -> None:
-    times = LocalTimes(resolve_zone("UTC")[0])
-    fmt = "%d %b %Y %H:%M:%S.%f"
-    assert times.parse("25 Nov 2026 08:41:51.660", fmt) == pytest.approx(1795596111.66)
-    assert times.parse("25 Nov 08:41:51.5", "%d %b %H:%M:%S.%f", year=2026) == pytest.approx(
-        1795596111.5
-    )
-    assert len(times._cache) == 2
-
-
 @pytest.mark.parametrize("label,table,variant", VARIANTS, ids=[v[0] for v in VARIANTS])
 def test_no_other_variant_matches_a_sample(label, table, variant):
     """Variants are mutually exclusive: the engine tries the last matching one first, so an
@@ -99,11 +90,11 @@ def test_the_engine_builds_each_sample_as_the_table_declares(label, table, varia
     variant's groups, converted to its kind, and the envelope roles in place; a group with
     neither a role nor a declared field is refused when the builder is generated."""
     build = table.builder(variant)
-    times = LocalTimes(resolve_zone("UTC")[0])
+    times = Clock(resolve_zone("UTC")[0])
     fmt = variant.time_format or ISO_TIME
     for sample in variant.samples:
         rec, msg = build(table.compiled(variant).match(sample.line),
-                         lambda text: times.parse(text, fmt), {"ev.source": "t"}, 1)
+                         lambda text: times.parse_format(text, fmt), {"ev.source": "t"}, 1)
         assert msg == sample.fields.get("msg", "")
         assert rec["ev.source"] == "t" and rec["ev.lineno"] == 1
         assert isinstance(rec["created"], float)

@@ -17,18 +17,16 @@ import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
 from operator import itemgetter
 from types import MappingProxyType
 from typing import Any
 
+from .clock import ISO_TIME  # noqa: F401 - the tables' time format, named here for them
 from .errors import UnusableInput
 from .report import INVALID_UTF8, ImportReport
-from .timezones import NaiveTimeConverter
 
-# ``Variant.time_format`` for ISO-like ``YYYY-MM-DD HH:MM:SS[.ffffff]`` text: parsed with
-# ``datetime.fromisoformat`` and a per-second cache, much faster than strptime.
-ISO_TIME = "iso"
+# ``Variant.time_format`` ISO_TIME (``YYYY-MM-DD HH:MM:SS[.ffffff]``) and strptime formats are
+# read by the stream's clock (importers.core.clock.Clock.parse_format).
 
 
 @dataclass(frozen=True)
@@ -369,39 +367,3 @@ def read_lines(
         else:
             for offset, text in enumerate(lines):
                 yield start + offset, text, False
-
-
-class LocalTimes:
-    """Local, zone-less time text -> epoch seconds, parsed once per distinct text.
-
-    Formats without a year (redis 2.x, bcc tools) take ``year`` from the caller, who knows
-    the context (file mtime, neighbouring lines). ``%f`` takes 1-6 digits, so ``.mmm``
-    milliseconds parse as they are.
-    """
-
-    MAX_CACHED = 4096
-
-    def __init__(self, zone: tzinfo) -> None:
-        self._naive = NaiveTimeConverter(zone)
-        self._cache: dict[tuple[str, str, int | None], float] = {}
-
-    def parse(self, text: str, fmt: str, year: int | None = None) -> float:
-        if fmt == ISO_TIME:
-            return self._naive.parse(text)
-        if fmt.endswith(".%f"):
-            # One strptime per distinct *second*: the fraction is added as a number.
-            head, _, frac = text.rpartition(".")
-            if frac.isdigit() and len(frac) <= 6:
-                return self._whole(head, fmt[:-3], year) + int(frac) / 10 ** len(frac)
-        return self._whole(text, fmt, year)
-
-    def _whole(self, text: str, fmt: str, year: int | None) -> float:
-        key = (text, fmt, year)
-        value = self._cache.get(key)
-        if value is None:
-            naive = datetime.strptime(text if year is None else f"{year} {text}",
-                                      fmt if year is None else f"%Y {fmt}")
-            if len(self._cache) >= self.MAX_CACHED:
-                self._cache.clear()
-            value = self._cache[key] = self._naive.epoch(naive)
-        return value

@@ -158,11 +158,11 @@ def _run_part(
             if rec.get("ev.event") == "unparsed":
                 unparsed += 1
     return (count, unparsed, dict(report.problems), report.details, report.assumptions,
-            report.read)
+            report.read, report.tallies)
 
 
 def _merge(result: tuple, out: str, writer: PoolWriter, report: ImportReport) -> None:
-    count, unparsed, problems, details, assumptions, read = result
+    count, unparsed, problems, details, assumptions, read, tallies = result
     writer.append_file(out, count, unparsed)
     report.read += read
     for name, n in problems.items():
@@ -170,7 +170,9 @@ def _merge(result: tuple, out: str, writer: PoolWriter, report: ImportReport) ->
             report.problem(name, detail, count=0)
         report.problems[name] += n
     for what, value in assumptions.items():
-        report.assume(what, value)
+        if what not in tallies:
+            report.assume(what, value)
+    report.add_tallies(tallies)   # counted assumptions (a repeated hour's times) add up
 
 
 def write_parts(

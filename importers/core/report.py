@@ -67,6 +67,10 @@ class ImportReport:
     elapsed: float = 0.0      # seconds the import took (set by the runner)
     # each assumption's distinct values, when several imports' reports were merged
     values: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
+    # counted assumptions (what -> kind -> count, and a suffix): ambiguous local times
+    # read as the first or second occurrence of a repeated hour, shown as an assumption
+    tallies: dict[str, tuple[str, dict[str, int]]] = field(default_factory=dict, repr=False,
+                                               compare=False)
 
     def expect(self, total: int, unit: str = "B") -> None:
         """How much input this import has (bytes of its files, rows of a DB), for the ETA."""
@@ -94,6 +98,21 @@ class ImportReport:
             more = len(seen) - 3
             self.assumptions[what] = "; ".join(seen[:3]) + (f" (+{more} more)" if more > 0
                                                             else "")
+
+    def tally(self, what: str, kind: str, n: int = 1, how: str = "") -> None:
+        """Count an assumption made ``n`` times, shown among the assumptions as ``what
+        how: 3 times read <kind>, 2 times read <other kind>`` (merged reports add up)."""
+        old_how, counts = self.tallies.setdefault(what, (how, {}))
+        counts[kind] = counts.get(kind, 0) + n
+        listed = ", ".join(f"{count:,} time{'' if count == 1 else 's'} read {kind}"
+                           for kind, count in counts.items())
+        self.assumptions[what] = f"{old_how}: {listed}" if old_how else listed
+
+    def add_tallies(self, tallies: dict[str, tuple[str, dict[str, int]]]) -> None:
+        """Add another report's counted assumptions to this one's."""
+        for what, (how, counts) in tallies.items():
+            for kind, count in counts.items():
+                self.tally(what, kind, count, how)
 
     def problem(self, name: str, detail: str | None = None, count: int = 1) -> None:
         """Count a named problem; ``detail`` (a table, a file) is listed once in the summary."""

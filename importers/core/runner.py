@@ -150,8 +150,11 @@ def merge_report(into: ImportReport, other: ImportReport) -> None:
     into.read += other.read
     into.unit = other.unit
     for what, value in other.assumptions.items():
+        if what in other.tallies:
+            continue          # counted: added up below
         for one in other.values.get(what, [value]):
             into.assume_also(what, one)
+    into.add_tallies(other.tallies)
     for name, count in other.problems.items():
         for detail in other.details.get(name, [None]):
             into.problem(name, detail, count=0)

@@ -119,8 +119,11 @@ def _merge(outcome: ImportOutcome, result: dict[str, Any]) -> None:
         for detail in result["details"].get(name, [None]):
             report.problem(name, detail, count=0)
         report.problems[name] += n
+    tallies = result.get("tallies") or {}
     for what, value in result["assumptions"].items():
-        report.assume(what, value)
+        if what not in tallies:
+            report.assume(what, value)
+    report.add_tallies(tallies)    # counted assumptions add up over the apps
 
 
 def _error_text(exc: BaseException) -> str:

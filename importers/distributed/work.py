@@ -100,5 +100,6 @@ def import_batch(source: str, files: list[str], tz: str | None, out: str,
     return {
         "count": writer.count, "unparsed": writer.unparsed, "problems": dict(report.problems),
         "details": report.details, "assumptions": report.assumptions,
+        "tallies": report.tallies,
         "host": socket.gethostname(), "pid": os.getpid(),
     }

@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from ..core.timezones import NaiveTimeConverter
+from ..core.clock import Clock
 
 # Words Slurm prints where a duration would be. Kept as text under the field's own key.
 DURATION_WORDS = frozenset(
@@ -186,24 +186,55 @@ class NodeLists:
         return hosts
 
 
+# The order a job's times happen in: a row's local times are resolved in this order, each
+# not before the one resolved before it (a repeated hour when clocks go back, importers.core
+# .clock), so a job that started in the first 02:30 and ended in the second is not read as
+# ending before it started.
+TIME_ORDER = {"slurm.submit_time": 0, "slurm.eligible_time": 1, "slurm.start_time": 2,
+              "slurm.end_time": 3}
+
+
+def time_rank(key: str) -> int:
+    return TIME_ORDER.get(key, 4)
+
+
 class Times:
     """Slurm's printed times -> epoch seconds: epoch digits as they are (``SLURM_TIME_FORMAT=%s``),
-    ISO local text (``2026-11-25T08:54:36``) in the given zone. Remembers which it saw, so the
-    summary can say whether a zone was assumed at all."""
+    ISO local text (``2026-11-25T08:54:36``) by the clock of the stream. Remembers which it
+    saw, so the summary can say whether a zone was assumed at all.
 
-    def __init__(self, converter: NaiveTimeConverter) -> None:
-        self._local = converter.parse
+    Call :meth:`row` at each row (job) and give its times in :data:`TIME_ORDER`: a local time
+    in a repeated hour is then read as the first occurrence unless that would put it before
+    the row's previous time, or, for rows in time order (``ordered``), the first time of
+    the previous row. Neither sacct's rows (a step's Submit is its start, array tasks come
+    after later jobs) nor squeue's (sorted by state and priority) are in time order."""
+
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._local = clock.parse
         self.saw_epoch = False
         self.saw_local = False
+        self._row_first: float | None = None
+        self._fresh = False
+
+    def row(self, ordered: bool) -> None:
+        self.clock.last = self._row_first if ordered else None
+        self._fresh = True
 
     def parse(self, text: str) -> float | None:
         if text in NO_TIME:
             return None
         if text.isdigit():
             self.saw_epoch = True
-            return float(text)
-        self.saw_local = True
-        return self._local(text)
+            value = float(text)
+        else:
+            self.saw_local = True
+            value = self._local(text)
+        self.clock.last = value
+        if self._fresh:
+            self._row_first = value
+            self._fresh = False
+        return value
 
 
 # States after which a job's times are final; in any other state squeue's end time (and a

@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ...core.clock import Clock
 from ...core.record import (
     CREATED,
     EVENT,
@@ -30,7 +31,6 @@ from ...core.report import (
     BAD_TIMESTAMP,
     ImportReport,
 )
-from ...core.timezones import NaiveTimeConverter
 from .keys import SOURCE_NAME, STRING_KEYS
 from .tables import FORMATS_BY_TABLE, KNOWN_PREFIXES, SPECIAL_CONVERTERS, TableFormat, _as_str
 
@@ -70,7 +70,7 @@ def _positional(template: str, columns: list[str]) -> str:
     return "".join(out)
 
 
-def plan_table(table: sa.Table, converter: NaiveTimeConverter, dialect: sa.Dialect) -> _Plan:
+def plan_table(table: sa.Table, converter: Clock, dialect: sa.Dialect) -> _Plan:
     fmt = FORMATS_BY_TABLE.get(table.name)
     if fmt is None:
         # A table we do not know: one generic ``row`` event, at its first time column.
@@ -87,7 +87,6 @@ def plan_table(table: sa.Table, converter: NaiveTimeConverter, dialect: sa.Diale
     keys: list[str] = []
     converters: list[tuple[int, str, Callable[[Any], Any]]] = []
     unknown: list[str] = []
-    parse_time = converter.parse
     for index, column in enumerate(table.columns):
         is_time = _is_time(column)
         key = fmt.keys.get(column.name)
@@ -96,8 +95,8 @@ def plan_table(table: sa.Table, converter: NaiveTimeConverter, dialect: sa.Diale
             if table.name in FORMATS_BY_TABLE and not column.name.startswith(known_prefixes):
                 unknown.append(column.name)
         keys.append(key)
-        if is_time:
-            converters.append((index, key, parse_time))
+        if is_time:   # each time column its own stream in row order (same zone, report)
+            converters.append((index, key, converter.fork().parse))
         elif isinstance(column.type, sa.Boolean):
             converters.append((index, key, bool))
         elif key in STRING_KEYS:

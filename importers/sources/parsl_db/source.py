@@ -15,6 +15,7 @@ from urllib.request import pathname2url
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
+from ...core.clock import Clock
 from ...core.errors import InputLocked, UnusableInput
 from ...core.parallel import Part, write_parts
 from ...core.pool import PoolWriter
@@ -27,8 +28,8 @@ from ...core.report import (
 )
 from ...core.runner import run_import
 from ...core.source import Source, add_jobs_argument
-from ...core.timezones import NaiveTimeConverter, resolve_zone
-from ..parsl_logs.paths import zone_of_runs
+from ...core.timezones import resolve_zone
+from ..parsl_logs.paths import run_spans, zone_of_runs
 from .database import (
     SQLITE_MAGIC,
     database_error,
@@ -66,7 +67,11 @@ def read(
     inferred = None if tz else zone_of_runs(db_path.parent)
     zone, zone_label = inferred or resolve_zone(tz)
     report.assume("zone", zone_label)
-    converter = NaiveTimeConverter(zone)
+    # The hour repeated when clocks go back (docs/design.md, Times): the occurrence inside
+    # the runs' spans (their parsl.log epochs), else each time column's row order (rows
+    # are inserted as they arrive: more slack than a log's lines)
+    converter = Clock(zone, zone_label, report, slack=DB_SLACK, order="row order",
+                      spans=run_spans(db_path.parent))
     origin = str(db_path)
     short = missing_bytes(db_path) if rowids is None else 0
     if short:
@@ -151,6 +156,10 @@ def _rows_about(cursor_of: Callable[[str], Any], tables: list[str]) -> int:
             continue
     return total
 
+
+# How far back a DB row's time may be from the previous row's of its column and still be
+# read as not going backwards (the monitoring router inserts in batches, several senders).
+DB_SLACK = 600.0
 
 # Tables of at least this many rows are shared out between processes by rowid range.
 PARALLEL_MIN_ROWS = 200_000

@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from ...core.clock import Clock
 from ...core.lineformat import read_lines
 from ...core.record import (
     CREATED,
@@ -31,7 +32,6 @@ from ...core.record import (
     unparsed,
 )
 from ...core.report import BAD_TIMESTAMP, UNPARSED_LINE, ImportReport
-from ...core.timezones import NaiveTimeConverter
 from .families import message_keys
 from .keys import (
     EXC_TEXT,
@@ -66,7 +66,7 @@ def _snake(name: str) -> str:
 
 def json_records(
     path: Path, origin: str, base: dict[str, Any], report: ImportReport,
-    times: NaiveTimeConverter,
+    times: Clock,
 ) -> Iterator[dict[str, Any]]:
     """One Parsl ``*.jsonlog``: each object mapped to our keys, its own keys kept."""
     last_created: float | None = None

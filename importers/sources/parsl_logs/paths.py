@@ -233,6 +233,22 @@ def zone_of_runs(runinfo: Path) -> tuple[tzinfo, str] | None:
     return None
 
 
+def run_spans(runinfo: Path) -> list[tuple[float, float]]:
+    """(first, last) epoch of each run dir's parsl.log under ``runinfo`` (v2022 lines print
+    the epoch): the absolute spans the monitoring DB beside them can hold. A time in the
+    hour repeated when clocks go back is read as the occurrence inside them."""
+    try:
+        runs = sorted(p for p in runinfo.iterdir() if _RUN_DIR.match(p.name) and p.is_dir())
+    except OSError:
+        return []
+    spans = []
+    for run in runs:
+        ctx = scan_run(run)
+        if ctx.start_epoch is not None and ctx.end_epoch is not None:
+            spans.append((ctx.start_epoch, ctx.end_epoch))
+    return spans
+
+
 def is_log_file(path: Path) -> bool:
     """Files parsl-logs reads when given a directory."""
     return path.name.endswith(LOG_SUFFIXES) or path.name.endswith(".sh.ec")

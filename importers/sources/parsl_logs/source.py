@@ -11,6 +11,7 @@ from itertools import chain, groupby
 from pathlib import Path
 from typing import Any
 
+from ...core.clock import Clock, naive_of_match, time_before
 from ...core.errors import UnusableInput
 from ...core.identity import Unit, container_units, real_path
 from ...core.parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
@@ -18,7 +19,6 @@ from ...core.pool import PoolWriter
 from ...core.report import UNREADABLE_FILE, ImportReport
 from ...core.runner import run_units
 from ...core.source import Source, add_jobs_argument, first_json_object
-from ...core.timezones import NaiveTimeConverter
 from .exit_codes import exit_code_records
 from .formats import LINES, V2022
 from .jsonlog import json_records
@@ -32,15 +32,16 @@ def records_of(job: FileJob, report: ImportReport, part: Part | None = None,
     """The records of one file (or of one part of a big text file)."""
     origin = str(job.path)
     try:
+        clock = Clock(job.zone, job.zone_label, report)   # one per file, or part of one
         if job.kind == "json":
-            yield from json_records(job.path, origin, job.base, report,
-                                    NaiveTimeConverter(job.zone))
+            yield from json_records(job.path, origin, job.base, report, clock)
         elif job.kind == "ec":
             yield from exit_code_records(job.path, origin, job.base, report)
         else:
+            if part is not None and part.start > 0:
+                clock.history = partial(time_before, job.path, part.start, clock, _line_time)
             seen: set[str] = set()
-            yield from text_records(job.path, origin, job.base, NaiveTimeConverter(job.zone),
-                                     report, part, seen)
+            yield from text_records(job.path, origin, job.base, clock, report, part, seen)
             if zones_used is not None and seen - {V2022.name}:
                 zones_used.add(job.zone_label)
     except UnusableInput as exc:
@@ -66,6 +67,12 @@ def read(
         yield from records_of(job, report, zones_used=zones_used)
     if zones_used:
         report.assume("zone of ms-format logs", "; ".join(sorted(zones_used)))
+
+
+def _line_time(text: str):
+    """A line's time, for the clock of a part that starts inside a repeated hour."""
+    hit = LINES.match(text) if LINES.may_match(text) else None
+    return None if hit is None else naive_of_match(*hit)
 
 
 def is_record_start(line: bytes) -> bool:

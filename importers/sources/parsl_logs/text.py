@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ...core.clock import Clock
 from ...core.lineformat import read_line_blocks
 from ...core.parallel import Part
 from ...core.record import (
@@ -28,7 +29,6 @@ from ...core.record import (
     unparsed,
 )
 from ...core.report import BAD_TIMESTAMP, UNPARSED_LINE, ImportReport
-from ...core.timezones import NaiveTimeConverter
 from .families import message_keys
 from .formats import LINES, V2022
 from .keys import EXC_TEXT, FORMAT, INVALID_UTF8_KEY, LINE_COUNT, MESSAGE, SOURCE_NAME
@@ -95,7 +95,7 @@ def _finish(rec: dict[str, Any], more: list[str], capped: int = 0,
 
 
 def text_records(
-    path: Path, origin: str, base: dict[str, Any], times: NaiveTimeConverter,
+    path: Path, origin: str, base: dict[str, Any], times: Clock,
     report: ImportReport, part: Part | None = None, variants_seen: set[str] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One text log: records with their continuation lines, or ``unparsed`` records.

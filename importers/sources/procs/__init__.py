@@ -33,7 +33,8 @@ Example::
         print(rec["ev.event"], rec.get("linux.pid"), rec.get("linux.cmdline"))
 
 Two sources live here, sharing the process keys and the exit status decoding: ``procs``
-(saved tracer output: ``formats.py``, ``clock.py``, ``rows.py``, ``source.py``) and
+(saved tracer output: ``formats.py``, ``rows.py``, ``source.py``; its time bases are the
+file's clock, importers.core.clock) and
 ``watch-procs`` (live: ``proc_files.py``, ``tracker.py``, ``netlink.py``, ``bcc.py``,
 ``watch.py``).
 """

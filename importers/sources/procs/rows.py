@@ -11,13 +11,13 @@ from typing import Any
 
 import orjson
 
+from ...core.clock import Extent
 from ...core.record import LINUX_PID
 from ...core.report import (
     INVALID_UTF8,
     ImportReport,
 )
 from ...core.signals import signal_name
-from .clock import Extent
 from .formats import (
     BT_EVENT,
     BT_FORK_KEYS,

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from ...core.clock import Clock, parse_when
 from ...core.errors import UnusableInput
 from ...core.identity import file_units
 from ...core.pool import PoolWriter
@@ -22,7 +23,6 @@ from ...core.report import (
 from ...core.runner import run_units
 from ...core.source import Source
 from ...core.timezones import resolve_zone
-from .clock import Clock, parse_when
 from .formats import VARIANT_NAMES
 from .keys import (
     CMDLINE,
@@ -122,9 +122,8 @@ def read(
         # the mtime fallback needs the file's last relative time: one more cheap pass
         if start_epoch is None or (boot_epoch is None and recognised == "json"):
             extent = scan(path, origin)
-        clock = Clock(start=start_epoch, boot_time=boot_epoch, zone=zone,
-                       zone_label=zone_label, mtime=mtime, extent=extent,
-                       report=report, origin=origin)
+        clock = Clock(zone, zone_label, report, start=start_epoch, boot_time=boot_epoch,
+                      mtime=mtime, extent=extent)
         yield from _records(path, origin, clock, host, report)
 
 

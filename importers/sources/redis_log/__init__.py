@@ -37,9 +37,9 @@ Example::
             print(rec["linux.pid"], "forked", rec["redis.child_pid"])
 
 Where things are: ``formats.py`` (line variants), ``families.py`` (message families),
-``blocks.py`` (crash report, logo, config error), ``years.py`` (year inference),
-``reader.py`` (the reader of one file), ``source.py`` (``read``, ``write_to``, the
-declaration).
+``blocks.py`` (crash report, logo, config error), ``reader.py`` (the reader of one file),
+``source.py`` (``read``, ``write_to``, the declaration). The year inference and the zone
+live in the file's clock (importers.core.clock.Clock), shared with the other sources.
 """
 
 from .families import MESSAGES, classify

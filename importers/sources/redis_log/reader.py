@@ -12,7 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ...core.lineformat import LocalTimes, Variant, read_line_blocks
+from ...core.clock import Clock
+from ...core.lineformat import Variant, read_line_blocks
 from ...core.parallel import Part
 from ...core.record import (
     CREATED,
@@ -66,19 +67,16 @@ from .keys import (
     SCRIPT_NAME,
     SOURCE_NAME,
 )
-from .years import Years
 
 
 class FileReader:
     """The state of one file's read: blocks, held records, pids of children and signals."""
 
-    def __init__(self, path: Path, times: LocalTimes, zone, report: ImportReport,
-                 year: int | None) -> None:
+    def __init__(self, path: Path, clock: Clock, report: ImportReport) -> None:
         self.path = path
         self.origin = str(path)
-        self.times = times
+        self.clock = clock      # the zone, the year of yearless lines, a repeated hour
         self.report = report
-        self.years = Years(path, zone, year)
         self.children: dict[int, int] = {}       # child pid -> parent pid
         self.roles: dict[int, str | None] = {}   # pid -> last role it logged (sig lines, 2.x)
         self.signals: dict[int, str] = {}        # pid -> signal that scheduled its shutdown
@@ -86,9 +84,10 @@ class FileReader:
         self.held: list[dict[str, Any]] = []     # records waiting for a time or a role
         self.pending: list[tuple[int, str, dict[str, Any] | None]] = []  # blanks, empty "#"
         self.last_created: float | None = None
-        self._v3_cache: dict[str, float] = {}
-        self._noyear_cache: dict[str, float] = {}
-        self._noyear_year: int | None = None
+        # the clock's per-second caches (never an ambiguous second; the yearless one is
+        # emptied by the clock when the inferred year changes), read inline by run()
+        self._v3_cache = clock.cache(V3_SECOND)
+        self._noyear_cache = clock.cache(NOYEAR_SECOND)
 
     # -- times (None when the text is no real time: kept raw, counted as BadTimestamp)
 
@@ -97,39 +96,29 @@ class FileReader:
         base = self._v3_cache.get(head)
         if base is None:
             try:
-                base = self.times.parse(head, TIME_V3[:-3])
+                base = self.clock.parse_format(head, V3_SECOND)
             except ValueError:
                 return None
-            if len(self._v3_cache) >= 4096:
-                self._v3_cache.clear()
-            self._v3_cache[head] = base
             _day, mon, yr = head.split(" ", 3)[:3]
-            if self.years.see_absolute(int(yr), MONTHS[mon]):
-                self._noyear_cache.clear()
+            self.clock.see_absolute(int(yr), MONTHS[mon])
         return base + int(text[-3:]) / 1000
 
     def _noyear_time(self, text: str) -> float | None:
         head = text[:-4]
         base = self._noyear_cache.get(head)
         if base is None:
-            day, mon = head.split(" ", 2)[:2]
-            if mon not in MONTHS:
+            parts = head.split(" ", 2)
+            if len(parts) < 2 or parts[1] not in MONTHS:
                 return None
-            year = self.years.year_for(MONTHS[mon], int(day))
-            if year != self._noyear_year or len(self._noyear_cache) >= 4096:
-                self._noyear_cache.clear()
-                self._noyear_year = year
-            try:
-                base = self.times.parse(head, TIME_NOYEAR[:-3], year)
-            except ValueError:
+            try:   # the clock infers the year (mtime, rollovers, absolute times)
+                base = self.clock.parse_format(head, NOYEAR_SECOND)
+            except (ValueError, IndexError):
                 return None
-            self._noyear_cache[head] = base
         return base + int(text[-3:]) / 1000
 
     def _absolute(self, epoch: float) -> None:
-        when = datetime.fromtimestamp(epoch, self.years.zone)
-        if self.years.see_absolute(when.year, when.month):
-            self._noyear_cache.clear()
+        self.clock.see_epoch(epoch)
+        self.clock.last = epoch
 
     def _bad_time(self, rec: dict[str, Any], text: str) -> None:
         del rec[CREATED]
@@ -565,8 +554,8 @@ class FileReader:
     def _script_record(self, m: re.Match[str], variant: Variant, lineno: int,
                        invalid: bool) -> dict[str, Any]:
         when = m.group("when")
-        try:
-            created: float | None = datetime.fromisoformat(when).timestamp()
+        try:   # a naive time is local, in the clock's zone
+            created: float | None = self.clock.epoch(datetime.fromisoformat(when))
         except ValueError:
             created = None
         info = m.group("info")
@@ -605,6 +594,8 @@ SERVER_START = ("oO0OoO0OoO0Oo", "Redis version=", "Server started, Redis versio
 # Events whose keys relate processes or explain later lines (children, shutdown reasons).
 RELATING = frozenset({"bgsave_start", "aof_rewrite_start", "rdb_transfer_start", "signal",
                       "shutdown", "sentinel_id"})
+V3_SECOND = TIME_V3[:-3]            # the whole-second part the clock caches
+NOYEAR_SECOND = TIME_NOYEAR[:-3]
 BLOCK_FORMATS = {"banner": "logo", "crash": "crash", "config": "config-error"}
 _SCRIPT_COMMAND = re.compile(r'COMMAND="([^"]*)"')
 _SCRIPT_EXIT = re.compile(r'COMMAND_EXIT_CODE="(\d+)"')

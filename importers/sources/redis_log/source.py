@@ -11,10 +11,10 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from ...core.clock import Clock, naive_of_match, time_before
 from ...core.errors import UnusableInput
 from ...core.identity import file_units
 from ...core.inputs import check_path
-from ...core.lineformat import LocalTimes
 from ...core.parallel import SPLIT_MIN_BYTES, Part, split_points, write_parts
 from ...core.pool import PoolWriter
 from ...core.report import UNREADABLE_FILE, ImportReport
@@ -120,21 +120,24 @@ def read(
     report.expect(sum(path.stat().st_size for path in files))
     zone, zone_label = resolve_zone(tz)
     report.assume("zone", zone_label)
-    times = LocalTimes(zone)
     years_said: dict[str, list[str]] = {}
     for path in files:
-        yield from _file_records(path, None, times, zone, report, year, years_said)
+        yield from _file_records(path, None, zone, zone_label, report, year, years_said)
 
 
-def _file_records(path: Path, part: Part | None, times: LocalTimes, zone, report: ImportReport,
+def _file_records(path: Path, part: Part | None, zone, zone_label: str, report: ImportReport,
                   year: int | None, years_said: dict[str, list[str]]
                   ) -> Iterator[dict[str, Any]]:
-    reader = FileReader(path, times, zone, report, year)
+    clock = Clock(zone, zone_label, report, path=path, year=year)   # one per file or part
+    if part is not None and part.start > 0:
+        clock.history = partial(time_before, path, part.start, clock,
+                                partial(_line_time, clock))
+    reader = FileReader(path, clock, report)
     try:
         yield from reader.run(part)
     except UnusableInput as exc:      # vanished or unreadable since the check
         report.problem(UNREADABLE_FILE, f"{path}: {exc.todo or exc.what}")
-    said = reader.years.said()
+    said = clock.years_said()
     if said is not None:
         years_said.setdefault(said, []).append(f"{path.parent.name}/{path.name}")
         report.assume("year", "; ".join(
@@ -150,6 +153,13 @@ _CUT = re.compile(
     rb"\d\d:\d\d:\d\d\.\d{3} [*.-] ")
 
 
+def _line_time(clock: Clock, text: str):
+    """A line's time, for the clock of a part that starts inside a repeated hour (a
+    yearless line takes the year the part's clock inferred)."""
+    hit = LINES.match(text)
+    return None if hit is None else naive_of_match(*hit, clock.year)
+
+
 def is_record_start(line: bytes) -> bool:
     return _CUT.match(line) is not None
 
@@ -158,7 +168,7 @@ def _part_records(path: Path, tz: str | None, year: int | None, part: Part,
                   report: ImportReport) -> Iterator[dict[str, Any]]:
     zone, zone_label = resolve_zone(tz)
     report.assume("zone", zone_label)
-    yield from _file_records(path, part, LocalTimes(zone), zone, report, year, {})
+    yield from _file_records(path, part, zone, zone_label, report, year, {})
 
 
 def write_to(
@@ -182,7 +192,6 @@ def write_to(
     report.expect(sum(path.stat().st_size for path in files))
     zone, zone_label = resolve_zone(tz)
     report.assume("zone", zone_label)
-    times = LocalTimes(zone)
     years_said: dict[str, list[str]] = {}
     for path in files:
         if jobs > 1 and path.stat().st_size >= SPLIT_MIN_BYTES:
@@ -190,7 +199,8 @@ def write_to(
             write_parts(parts, partial(_part_records, path, tz, year), writer, report, jobs,
                         count_lines=True)
         else:
-            writer.write_all(_file_records(path, None, times, zone, report, year, years_said))
+            writer.write_all(_file_records(path, None, zone, zone_label, report, year,
+                                           years_said))
 
 
 def sniff(head: bytes) -> bool:

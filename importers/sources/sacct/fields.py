@@ -245,6 +245,9 @@ def plan_header(header: list[str], delimiter: str, conv: Converters) -> _Plan:
         if name.lower() not in FREE_TEXT:
             break
         free += 1
+    # a job's times in the order they happen (Submit, Eligible, Start, End), whatever the
+    # header's order: each is read not before the previous one (sf.Times)
+    converters.sort(key=lambda kc: sf.time_rank(kc[0]) if kc[1] == conv.time else -1)
     return _Plan(
         names=header, keys=tuple(keys), converters=tuple(converters), width=len(header),
         free=free, delimiter=delimiter, free_keys=tuple(keys[len(keys) - free:]),

@@ -8,13 +8,14 @@ from typing import Any, BinaryIO
 
 import orjson
 
+from ...core.clock import Clock
 from ...core.errors import UnusableInput
 from ...core.record import (
     UNKNOWN_VALUES,
     unparsed,
 )
 from ...core.report import COMMAND_FAILED, TRUNCATED_INPUT, UNPARSED_LINE, ImportReport
-from ...core.timezones import NaiveTimeConverter, resolve_zone
+from ...core.timezones import resolve_zone
 from .. import _slurm as sf
 from .events import Emitter
 from .fields import Converters
@@ -263,7 +264,7 @@ def read_json(path: str, fh: BinaryIO, origin: str, report: ImportReport,
 
     report.assume("exit codes", "as the JSON says (Slurm 22.05's sacct --json reports a "
                   "plain non-zero exit as 0; see docs/slurm.md)")
-    conv = Converters(sf.Times(NaiveTimeConverter(resolve_zone("UTC")[0])), report)
+    conv = Converters(sf.Times(Clock(resolve_zone("UTC")[0])), report)
     meta: dict = {}
     saw_jobs = False
     count = 0

@@ -8,13 +8,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from ...core.clock import Clock
 from ...core.errors import UnusableInput
 from ...core.record import (
     UNKNOWN_VALUES,
     unparsed,
 )
 from ...core.report import UNPARSED_LINE, ImportReport
-from ...core.timezones import NaiveTimeConverter, resolve_zone
+from ...core.timezones import resolve_zone
 from .. import _slurm as sf
 from .events import Emitter
 from .fields import Converters, _Plan, plan_header, score_free_text
@@ -113,7 +114,7 @@ def read_text(path: str, lines: Iterator[tuple[int, str, bool]], origin: str,
                             "nothing to import: was the query's time window or job list right?")
     header, delimiter = _header(first[1], path)
     zone, zone_label = resolve_zone(tz)
-    times = sf.Times(NaiveTimeConverter(zone))
+    times = sf.Times(Clock(zone, zone_label, report))
     conv = Converters(times, report)
     plan = plan_header(header, delimiter, conv)
     keys = plan.keys
@@ -135,6 +136,9 @@ def read_text(path: str, lines: Iterator[tuple[int, str, bool]], origin: str,
         fields = {k: v for k, v in zip(keys, cells) if v and v not in unknown}  # noqa: B905
         if spans > 1:
             fields["ev.line_count"] = spans   # a newline in a free-text field
+        # Rows are not in time order (a step's Submit is its start; array tasks come after
+        # later jobs): a row's times follow each other, its Submit stands alone.
+        times.row(ordered=False)
         for key, func in converters:
             value = fields.get(key)
             if value is not None:

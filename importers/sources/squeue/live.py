@@ -10,9 +10,10 @@ from typing import Any
 
 import orjson
 
+from ...core.clock import Clock
 from ...core.errors import CommandFailed
 from ...core.report import ImportReport
-from ...core.timezones import NaiveTimeConverter, resolve_zone
+from ...core.timezones import resolve_zone
 from .. import _slurm as sf
 from .events import snapshot_events
 from .json_output import json_jobs, snapshot_time_from_json
@@ -67,7 +68,7 @@ def run(*, count: int = 1, interval: float = 5.0, report: ImportReport | None = 
         squeue: str = "squeue") -> Iterator[dict[str, Any]]:
     """Take ``count`` snapshots ``interval`` seconds apart with squeue itself -> events."""
     report = report if report is not None else ImportReport()
-    times = sf.Times(NaiveTimeConverter(resolve_zone(None)[0]))
+    times = sf.Times(Clock(*resolve_zone(None), report))
     nodes = sf.NodeLists()
     report.assume("snapshot time", "when squeue ran")
     last: dict = {}

@@ -12,9 +12,10 @@ from typing import Any
 
 import orjson
 
+from ...core.clock import Clock, local_epoch
 from ...core.errors import UnusableInput
 from ...core.report import BAD_TIMESTAMP, ImportReport
-from ...core.timezones import NaiveTimeConverter, resolve_zone
+from ...core.timezones import resolve_zone
 from .. import _slurm as sf
 from .events import snapshot_events
 from .json_output import json_jobs, snapshot_time_from_json
@@ -41,7 +42,7 @@ def time_from_name(path: str, tz: str | None) -> float | None:
         return None
     if m.group(7):
         return when.replace(tzinfo=timezone.utc).timestamp()
-    return NaiveTimeConverter(resolve_zone(tz)[0]).epoch(when)
+    return local_epoch(when, resolve_zone(tz)[0])
 
 
 # ---------------------------------------------------------------------------------------
@@ -114,7 +115,7 @@ def parse_at(text: str, tz: str | None) -> float:
             "cannot read --at time", text,
             "give epoch seconds or an ISO time such as 2026-11-25T08:54:37") from None
     if parsed.tzinfo is None:
-        return NaiveTimeConverter(resolve_zone(tz)[0]).epoch(parsed)
+        return local_epoch(parsed, resolve_zone(tz)[0])
     return parsed.timestamp()
 
 
@@ -133,7 +134,7 @@ def read_files(paths: Sequence[str | os.PathLike], *, at: Sequence[str] | str | 
                             "give one --at for all files, or one per file in order")
     at_times = [parse_at(a, tz) for a in at]
     zone, zone_label = resolve_zone(tz)
-    times = sf.Times(NaiveTimeConverter(zone))
+    times = sf.Times(Clock(zone, zone_label, report))
     nodes = sf.NodeLists()
     loaded = []
     hows: list[str] = []

@@ -38,6 +38,7 @@ class _TextPlan:
 def _text_job(cells: list[str], plan: _TextPlan, times: sf.Times,
               nodes: sf.NodeLists) -> dict[str, Any]:
     f: dict[str, Any] = {}
+    timed: list[str] = []
     for (key, kind), value in zip(plan.specs, cells):  # noqa: B905 - widths checked
         value = value.strip() if plan.delimiter is None else value
         if value in NO_VALUE or value in UNKNOWN_VALUES:
@@ -54,9 +55,8 @@ def _text_job(cells: list[str], plan: _TextPlan, times: sf.Times,
         elif kind == "compact_state":
             f[key] = sf.COMPACT_STATES.get(value, value)
         elif kind == "time":
-            parsed = times.parse(value)
-            if parsed is not None:
-                f[key] = parsed
+            f[key] = value          # read below, in the order a job's times happen
+            timed.append(key)
         elif kind == "duration":
             if value in sf.DURATION_WORDS:
                 f[key] = value
@@ -73,6 +73,16 @@ def _text_job(cells: list[str], plan: _TextPlan, times: sf.Times,
             else:
                 f[key] = value
                 _expand(f, value, nodes)
+    if timed:
+        # rows are in squeue's sort order, not time order: a repeated hour's time is the
+        # first occurrence unless the job's earlier time (submit before start) says not
+        times.row(ordered=False)
+        for key in sorted(timed, key=sf.time_rank):
+            parsed = times.parse(f[key])
+            if parsed is None:
+                del f[key]
+            else:
+                f[key] = parsed
     task = f.pop("slurm.array_task", None)
     if task is None and "slurm.array_task_id" not in f and "slurm.array_task_range" not in f:
         f.pop("slurm.array_job_id", None)  # %F prints the job's own id for a non-array job
