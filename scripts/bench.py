@@ -148,7 +148,20 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--workdir", help="keep built inputs here (default: a temp dir)")
     parser.add_argument("--json", help="also write the results to this file")
+    scale = parser.add_argument_group("scale, scale-pool")
+    scale.add_argument("--events", help="events of the big Parquet pool (default 1e8)")
+    scale.add_argument("--compact-events", help="events of the JSON pool compact is timed on "
+                       "(default 1e6; 0 skips it)")
+    scale.add_argument("--memory-limit", help="DuckDB memory_limit of the analyses "
+                       "(default 1GB)")
     args = parser.parse_args()
+    for option, name in ((args.events, "EV_SCALE_EVENTS"),
+                         (args.compact_events, "EV_SCALE_COMPACT_EVENTS"),
+                         (args.memory_limit, "EV_SCALE_MEMORY")):
+        if option is not None:
+            os.environ[name] = option
+    if args.workdir:          # a pool built in a kept workdir is kept for the next run
+        os.environ.setdefault("EV_SCALE_KEEP", "1")
     given = [int(float(s)) for s in args.sizes.split(",")] if args.sizes else None
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="ev-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)

@@ -122,10 +122,19 @@ def make_logs(out: Path, nodes: int) -> dict[str, int]:
 
 
 FIXTURE_DIRS = ("parsl", "academy", "parsl-slurm", "slurm", "redis", "procs", "demo")
-HOSTS = 1000
-# keys that name a thing: each replica gets its own (a new run on another host)
-_STRING_IDS = ("parsl.run_id", "parsl.manager_id", "parsl.job_id", "slurm.jobid",
-               "academy.agent_id", "academy.mailbox_id")
+#: replicas run side by side on this many hosts (a pool's shards: ~8 sources x hosts)
+HOSTS = 100
+# Keys that name a thing: each replica gets its own (a new run on another host), so the
+# lifetimes of 10^8 events stay distinct things. Text ids get "-r<k>", numbers + k x stride.
+_STRING_IDS = ("parsl.run_id", "parsl.workflow_info.run_id", "parsl.manager_id", "parsl.job_id",
+               "parsl.block_id", "parsl.dependency_task_id", "slurm.jobid",
+               "slurm.array_job_id", "academy.agent_id", "academy.mailbox_id",
+               "academy.user_id", "academy.src", "academy.dest", "academy.action_tag",
+               "linux.process_key", "linux.parent_process_key", "redis.run_id")
+_NUMBER_IDS = ("linux.pid", "linux.ppid", "linux.old_pid", "linux.parent_tid",
+               "redis.child_pid", "redis.parent_pid", "redis.client_id", "parsl.task_id",
+               "parsl.executor_task_id", "parsl.node_row_id", "process")
+_HOST_KEYS = ("linux.hostname", "slurm.batch_host")
 _PID_STRIDE = 1 << 22      # above Linux's pid_max: replica pids never collide
 
 
@@ -155,10 +164,13 @@ def _replica_of(rec: dict, k: int, shift: float, host: str) -> dict:
                     pass
         elif key in _STRING_IDS and value is not None:
             rec[key] = f"{value}-r{k}"
-        elif key in ("linux.pid", "linux.ppid") and isinstance(value, int):
+        elif key in _NUMBER_IDS and isinstance(value, int) and not isinstance(value, bool):
             rec[key] = value + k * _PID_STRIDE
-    if "linux.hostname" in rec:
-        rec["linux.hostname"] = host
+        elif key in _NUMBER_IDS and isinstance(value, str) and value.isdigit():
+            rec[key] = str(int(value) + k * _PID_STRIDE)    # Academy's strings stay strings
+    for key in _HOST_KEYS:
+        if key in rec:
+            rec[key] = host
     return rec
 
 
@@ -201,67 +213,120 @@ def replicate_json(base: Path, out: Path, events: int, hosts: int = HOSTS) -> di
     return {"events": written, "replicas": k, "files": len(handles)}
 
 
-def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS) -> dict:
+_WRITE_HOST = None
+
+
+def _write_host(h: int) -> int:
+    return _WRITE_HOST(h)   # the forked workers' copy of replicate_parquet's write_host
+
+
+def replicate_parquet(base: Path, out: Path, events: int, hosts: int = HOSTS, jobs: int = 1,
+                      resume: bool = False) -> dict:
     """About ``events`` events (whole replicas) straight into Parquet shards in
-    ``compact``'s layout, by DuckDB: the base pool compacted, then, host by host, its rows
-    crossed with that host's replica numbers and shifted as :func:`replicate_json` does (one
-    ``COPY`` per host keeps memory and temporary disk small). The JSON lines (70 GB at 10^8)
+    ``compact``'s layout: the base pool compacted, its rows read once (pyarrow), then for
+    every host and source its replicas' rows, shifted as :func:`replicate_json` does (times,
+    every id key, the host, and ``ev.file``: replica k's rows come from ``<out>/r<k>/...``,
+    as if each replica had its own pool files), written as one shard
+    ``source=<s>/host=<h>/r_0.parquet``. Only the ~40 shifted columns are computed per
+    replica; the other ~280 are the base's arrays, shared: a DuckDB ``COPY`` of a cross join
+    copies all of them for every row and took twice the CPU. The JSON lines (60 GB at 10^8)
     never exist: the pool holds only the shards, and its manifest lists no JSON file, so
-    readers find the copy fresh (a pool of shards only)."""
+    readers find the copy fresh (a pool of shards only); it keeps the shards' one schema, as
+    ``compact`` does."""
     import duckdb
     import orjson
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
 
     from importers.analysis import compact
 
-    compact.compact(base)
+    compact.compact(base, force=True)
     con = duckdb.connect()
-    con.execute("SET memory_limit = '2GB'")
-    con.execute("SET preserve_insertion_order = false")
+    con.execute("SET memory_limit = '1GB'")
     # the rows without their pool lines: a replica's line would not match its shifted values
-    con.execute(f"CREATE TEMP TABLE base AS SELECT * EXCLUDE ({compact.RAW}) "
-                f"FROM {compact.parquet_source_sql(base)}")
-    types = {r[0]: r[1] for r in con.execute("DESCRIBE base").fetchall()}
-    base_rows = con.execute("SELECT count(*) FROM base").fetchone()[0]
-    lo, hi = con.execute("SELECT min(created), max(created) FROM base").fetchone()
-    span = hi - lo + 60.0
-    copies = -(-events // base_rows)
+    table = con.sql(f"SELECT * EXCLUDE ({compact.RAW}), coalesce(\"ev.source\", 'pool') "
+                    f"AS __source FROM {compact.parquet_source_sql(base, uniform=True)}"
+                    ).to_arrow_table()
+    base_rows = table.num_rows
+    times = pc.min_max(table["created"])
+    span = times["max"].as_py() - times["min"].as_py() + 60.0
+    copies = max(1, round(events / base_rows))
+    by_source = {}
+    for src in sorted(set(table["__source"].to_pylist())):
+        part = table.filter(pc.equal(table["__source"], src)).drop_columns(["__source"])
+        by_source[re.sub(r"[^A-Za-z0-9_-]", "_", src)] = part
+    schema = next(iter(by_source.values())).schema
+    prefix = str(base) + "/"
 
-    def q(name: str) -> str:
-        return '"' + name.replace('"', '""') + '"'
+    def replica(t: pa.Table, k: int) -> pa.Table:
+        shift = (k // hosts) * span + (k % hosts) * 0.01
+        host = f"node{k % hosts:04d}"
+        cols = []
+        for name, col in zip(t.column_names, t.columns, strict=True):
+            kind = col.type
+            if (name == "created" or name.endswith("_time")) and pa.types.is_floating(kind):
+                col = pc.add(col, shift)
+            elif name in _STRING_IDS and pa.types.is_string(kind):
+                col = pc.binary_join_element_wise(col, pa.scalar(f"-r{k}"), "")
+            elif name in _NUMBER_IDS and pa.types.is_integer(kind):
+                col = pc.add(col, pa.scalar(k * _PID_STRIDE, kind))
+            elif name in _HOST_KEYS and pa.types.is_string(kind):
+                col = pc.if_else(pc.is_null(col), col, pa.scalar(host, kind))
+            elif name == "ev.file" and pa.types.is_string(kind):
+                col = pc.binary_join_element_wise(
+                    pa.scalar(f"{out}/r{k}/"),
+                    pc.replace_substring(col, prefix, "", max_replacements=1), "")
+            cols.append(col)
+        return pa.table(cols, schema=schema)
 
-    shift = f"((k // {hosts}) * {span} + (k % {hosts}) * 0.01)"
-    host = f"'node' || lpad(CAST(k % {hosts} AS VARCHAR), 4, '0')"
-    replace = []
-    for c, t in types.items():
-        if (c == "created" or c.endswith("_time")) and t in ("DOUBLE", "BIGINT", "INTEGER"):
-            replace.append(f"{q(c)} + {shift} AS {q(c)}")
-        elif c in _STRING_IDS and t == "VARCHAR":
-            replace.append(f"{q(c)} || '-r' || k AS {q(c)}")
-        elif c in ("linux.pid", "linux.ppid") and t in ("BIGINT", "INTEGER"):
-            replace.append(f"{q(c)} + k * {_PID_STRIDE} AS {q(c)}")
-        elif c == "linux.hostname":
-            replace.append(f"CASE WHEN {q(c)} IS NULL THEN NULL ELSE {host} END AS {q(c)}")
     target = out / compact.DIR_NAME
-    if target.exists():
+    data = target / compact.DATA
+    (target / compact.MANIFEST).unlink(missing_ok=True)   # not a fresh copy until the end
+
+    def write_host(h: int) -> int:
+        """Host h's shards (one per source), each written beside and renamed into place:
+        a rerun (``--resume``) skips the shards already there."""
+        ks = range(h, copies, hosts)
+        for src, part in by_source.items():
+            shard = data / f"source={src}" / f"host=node{h:04d}" / "r_0.parquet"
+            if shard.exists() and resume:
+                continue
+            shard.parent.mkdir(parents=True, exist_ok=True)
+            tmp = shard.with_name(f".{shard.name}.{os.getpid()}.tmp")
+            rows_of_host = pa.concat_tables([replica(part, k) for k in ks])
+            pq.write_table(rows_of_host, tmp, compression="zstd", row_group_size=122_880)
+            os.rename(tmp, shard)
+        return len(by_source)
+
+    if target.exists() and not resume:
         shutil.rmtree(target)
-    (target / compact.DATA).mkdir(parents=True)
-    source = "regexp_replace(coalesce(\"ev.source\", 'pool'), '[^A-Za-z0-9_-]', '_', 'g')"
-    for h in range(min(hosts, copies)):
-        con.execute(
-            f"COPY (SELECT * EXCLUDE (k) REPLACE ({', '.join(replace)}), {source} AS source, "
-            f"{host} AS host FROM (SELECT b.*, r.range AS k FROM range({h}, {copies}, {hosts}) "
-            f"r, base b)) TO '{target / compact.DATA}' (FORMAT parquet, COMPRESSION zstd, "
-            f"PARTITION_BY ({', '.join(compact.PARTITIONS)}), OVERWRITE_OR_IGNORE true, "
-            f"FILENAME_PATTERN 'h{h:04d}_{{i}}')")
-    rows = con.execute(f"SELECT count(*) FROM {compact.parquet_source_sql(out)}").fetchone()[0]
+    hosts_used = range(min(hosts, copies))
+    if jobs > 1:   # one process per host at a time (fork: the base rows are shared)
+        import multiprocessing
+
+        global _WRITE_HOST
+        _WRITE_HOST = write_host
+        with multiprocessing.get_context("fork").Pool(jobs) as workers:
+            shards = sum(workers.imap_unordered(_write_host, hosts_used))
+    else:
+        shards = sum(write_host(h) for h in hosts_used)
+    described = con.execute(
+        f"DESCRIBE SELECT * FROM read_parquet('{next(data.rglob('*.parquet'))}', "
+        "hive_partitioning=false)").fetchall()
+    columns = [[name, sql_type] for name, sql_type, *_ in described]
+    rows = con.execute(f"SELECT count(*) FROM {compact.parquet_source_sql(out, uniform=True)}"
+                       ).fetchone()[0]
     manifest = {"version": compact.FORMAT_VERSION, "created": time.time(), "rows": rows,
                 "files": compact.snapshot(out), "partitions": list(compact.PARTITIONS),
-                "replicated_from": str(base), "replicas": copies, "hosts": hosts}
+                "columns": columns, "replicated_from": "the fixtures' pool",
+                "base_rows": base_rows, "replicas": copies, "hosts": hosts}
     (target / compact.MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
-    return {"events": rows, "replicas": copies}
+    return {"events": rows, "replicas": copies, "hosts": min(hosts, copies), "shards": shards}
 
 
-def make_pool(out: Path, events: int, as_json: bool, hosts: int = HOSTS) -> dict[str, Any]:
+def make_pool(out: Path, events: int, as_json: bool, hosts: int = HOSTS, jobs: int = 1,
+              resume: bool = False) -> dict[str, Any]:
     """Replicate the fixtures' pool to ``events`` events (see the module docstring)."""
     with tempfile.TemporaryDirectory(prefix="ev-scale-base-") as tmp:
         base = base_pool(Path(tmp))
@@ -270,7 +335,7 @@ def make_pool(out: Path, events: int, as_json: bool, hosts: int = HOSTS) -> dict
             made = replicate_json(base, out, events, hosts)
         else:
             out.mkdir(parents=True, exist_ok=True)
-            made = replicate_parquet(base, out, events, hosts)
+            made = replicate_parquet(base, out, events, hosts, jobs, resume)
         made["seconds"] = time.monotonic() - t0
     return made
 
@@ -286,12 +351,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=float, default=1e8)
     p.add_argument("--json", action="store_true", help="JSON lines instead of Parquet")
     p.add_argument("--hosts", type=int, default=HOSTS, help="replicas side by side, one per host")
+    p.add_argument("-j", "--jobs", type=int, default=1, help="processes writing shards")
+    p.add_argument("--resume", action="store_true",
+                   help="keep the shards an interrupted run wrote (same --events, --hosts)")
     args = parser.parse_args(argv)
     os.environ.setdefault("PYTHONPATH", str(ROOT))
     if args.what == "logs":
         made = make_logs(args.out, args.nodes)
     else:
-        made = make_pool(args.out, int(args.events), args.json, args.hosts)
+        made = make_pool(args.out, int(args.events), args.json, args.hosts, args.jobs,
+                         args.resume)
     print(" ".join(f"{k}={v:.1f}" if isinstance(v, float) else f"{k}={v}"
                    for k, v in made.items()))
     return 0

@@ -290,3 +290,18 @@ def test_priority_sweep_on_hand_made_intervals(tmp_path) -> None:
                                      (8.0, "end"), {})
     assert totals == pytest.approx({"z": 4.0, "b": 3.0, "a": 1.0, "end": 2.0})
     assert [s[2] for s in segments] == ["z", "b", "a", "b", "z", "b", "z", "end"]
+
+
+def test_a_pool_of_thousands_of_runs_names_only_the_latest_few() -> None:
+    """The run list is typed in here (this edge case needs no records): a pool of 10^8
+    events holds ~10^4 runs, and the note must stay one readable line."""
+    from importers.analysis.breakdown import NAMED_RUNS, _pick
+
+    found = [{"kind": "parsl", "run": f"run-{i:05d}", "start": float(i), "end": i + 1.0}
+             for i in range(20_000)]
+    notes: list[str] = []
+    assert _pick(found, None, None, notes)["run"] == "run-19999"
+    (note,) = notes
+    assert note.startswith("20000 runs in the pool; this is the latest (choose with --run: ")
+    assert "run-19999" in note and "run-00000" not in note
+    assert note.count("run-") == NAMED_RUNS and note.endswith(", and 19992 more: --list)")

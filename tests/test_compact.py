@@ -16,6 +16,7 @@ from mixed_pool import make_mixed_pool
 
 from importers import analysis as ev
 from importers.analysis import compact
+from importers.analysis.things import lifetimes_sql
 from importers.cli import main
 from importers.core.identity import host_name
 
@@ -143,3 +144,69 @@ def test_the_dask_example_reads_the_shards(compacted) -> None:
         expected = dict(p.sql("""SELECT coalesce("ev.source", 'pool'), count(created)
                                  FROM events GROUP BY ALL""").fetchall())
     assert {str(k): int(v) for k, v in counts.items()} == expected
+
+
+def test_a_pool_is_copied_in_batches_of_files_into_shards_of_one_schema(
+        tmp_path, monkeypatch) -> None:
+    """Memory stays bounded because each COPY takes a batch of files (files of one source and
+    host together); the batches' shards still hold one schema, which the manifest keeps so
+    readers read no footer to learn it and need not reconcile shards by name."""
+    import pyarrow.parquet as pq
+
+    pool = make_mixed_pool(tmp_path / "pool")
+    files = sorted(str(p) for p in pool.rglob("*.jsonlog"))
+    batches = compact.plan_batches(files, pool, limit=200_000)
+    assert sorted(f for b in batches for f in b) == files and len(batches) > 3
+    named = compact._writer_names()
+    for batch in batches:          # at most 200 kB of JSON per COPY, or one bigger file
+        assert len(batch) == 1 or sum(os.stat(f).st_size for f in batch) <= 200_000
+    groups = [compact._group_of(f, pool, named) for b in batches for f in b]
+    assert groups == sorted(groups) and ("redis-log", host_name()) in groups
+    for batch in compact.plan_batches(files, pool, limit=1 << 40, groups=2):
+        assert len({compact._group_of(f, pool, named) for f in batch}) <= 2  # open partitions
+    monkeypatch.setattr(compact, "BATCH_BYTES", 200_000)
+    result = compact.compact(pool)
+    shards = sorted((pool / compact.DIR_NAME).rglob("*.parquet"))
+    assert len({s.name.split("_")[0] for s in shards}) == len(batches)   # b00000_0, b00001_0..
+    schemas = {tuple((f.name, str(f.type)) for f in pq.read_schema(s)) for s in shards}
+    assert len(schemas) == 1
+    manifest = orjson.loads((pool / compact.DIR_NAME / compact.MANIFEST).read_bytes())
+    assert [name for name, _ in manifest["columns"]] == [name for name, _ in next(iter(schemas))]
+    with ev.open_pool(pool) as p, ev.open_pool(pool, parquet=False) as js:
+        assert p.parquet and p.events().count() == result.rows == js.events().count()
+        assert "(union_by_name = false)" in p.con.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = '_events_all'").fetchone()[0]
+        assert ev.lifetimes(p, thing=TASKS).equals(ev.lifetimes(js, thing=TASKS))
+        # many queries on one pool (breakdown) parse the shards' footers once
+        assert p.con.execute("SELECT current_setting('parquet_metadata_cache')").fetchone()[0]
+    assert _records(pool, True) == _records(pool, False)
+
+
+def test_a_copy_without_its_schema_in_the_manifest_is_still_read(compacted, tmp_path) -> None:
+    """Copies made before the manifest kept the columns: readers ask the footers and
+    reconcile the shards by name."""
+    pool, result = compacted
+    old = tmp_path / "old"
+    shutil.copytree(pool, old, copy_function=shutil.copy2)
+    path = old / compact.DIR_NAME / compact.MANIFEST
+    manifest = orjson.loads(path.read_bytes())
+    del manifest["columns"]
+    manifest["files"] = compact.snapshot(old)
+    path.write_bytes(orjson.dumps(manifest))
+    with ev.open_pool(old) as p, ev.open_pool(pool) as new:
+        assert p.parquet and p.events().count() == result.rows
+        assert "(union_by_name = true)" in p.con.execute(
+            "SELECT sql FROM duckdb_views() WHERE view_name = '_events_all'").fetchone()[0]
+        assert p.schema.columns.keys() == new.schema.columns.keys()
+
+
+def test_analyses_read_only_the_columns_they_name_from_the_shards(compacted) -> None:
+    """Projection pushdown: the lifetimes of tasks read three of the ~300 columns."""
+    pool, _ = compacted
+    with ev.open_pool(pool) as p:
+        plan = p.con.execute("EXPLAIN " + lifetimes_sql(p, thing=TASKS)).fetchall()[0][1]
+    scan = plan[plan.index("READ_PARQUET"):]
+    projected = scan[scan.index("Projections:"):].split("Filters:")[0]
+    assert {"created", "parsl.run_id", "parsl.task_id"} <= set(
+        w.strip("│ ,\n") for w in projected.replace("Projections:", "").split())
+    assert "parsl.task_status_name" not in projected and "formatted" not in projected

@@ -19,6 +19,8 @@ import orjson
 import pytest
 from conftest import FIXTURES, ROOT
 
+from importers import analysis as ev
+
 DOC = (ROOT / "docs" / "many_nodes.md").read_text(encoding="utf-8")
 BLOCKS = re.findall(r"```(\w+)\n(.*?)```", DOC, re.S)
 INDENTED = [m.group(1).strip() for m in re.finditer(r"\n\n    (ev-import [^\n]+)\n", DOC)]
@@ -107,3 +109,32 @@ def test_compact_and_the_dask_example_run_as_written(tmp_path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "parsl-db" in done.stdout and "parsl-logs" in done.stdout
+
+
+BIG = [c for c in re.findall(r"\n    ((?:EV_DUCKDB_MEMORY=\S+ ev-import|python scripts/"
+                             r"make_scale_inputs\.py) [^\n]+)", DOC) if "pool-1e8" in c]
+
+
+def test_the_big_pool_commands_run_as_written_on_a_smaller_pool(tmp_path) -> None:
+    """The 10^8-event recipe at 10^5 events (1e8 -> 1e5, the pool in tmp_path): the
+    replicated shards read as a compacted pool, and replicas are distinct things."""
+    assert len(BIG) == 4, BIG
+    env = _scratch(tmp_path)
+    outputs = {}
+    for command in BIG:
+        command = command.replace("/scratch/pool-1e8", str(tmp_path / "pool")).replace(
+            "--events 1e8", "--events 1e5").replace("python scripts/", f"python {ROOT}/scripts/")
+        done = subprocess.run(command, shell=True, env=env, cwd=tmp_path, capture_output=True,
+                              text=True, check=False, timeout=600)
+        assert done.returncode == 0, (command, done.stderr)
+        outputs[command.split(" ")[2] if command.startswith("EV_") else "pool"] = done.stdout
+    with ev.open_pool(tmp_path / "pool") as pool:
+        manifest = orjson.loads((tmp_path / "pool/.ev-parquet/manifest.json").read_bytes())
+        assert pool.parquet and pool.files == [] and manifest["replicas"] == 3
+        assert pool.schema.rows == 3 * manifest["base_rows"]
+        runs = pool.sql('SELECT count(DISTINCT "parsl.run_id") FROM events').fetchall()[0][0]
+    tasks = (tmp_path / "tasks.csv").read_text().splitlines()
+    per_replica = (len(tasks) - 1) / 3
+    assert per_replica == int(per_replica) > 10 and runs % 3 == 0
+    assert orjson.loads((tmp_path / "alive.json").read_bytes())["max"] >= 1
+    assert orjson.loads((tmp_path / "breakdown.json").read_bytes())["run"].endswith("-r2")

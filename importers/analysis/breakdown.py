@@ -386,6 +386,10 @@ def _as_pool(pool: Any) -> Any:
     return open_pool(pool)
 
 
+#: How many runs the "N runs in the pool" note names (the latest ones).
+NAMED_RUNS = 8
+
+
 def _pick(found: list[dict[str, Any]], run: str | None, kind: str | None,
           notes: list[str]) -> dict[str, Any]:
     cands = [r for r in found if kind is None or r["kind"] == kind]
@@ -409,9 +413,12 @@ def _pick(found: list[dict[str, Any]], run: str | None, kind: str | None,
         raise BreakdownError(
             "no run to break down: the pool holds neither Academy action records "
             "(academy.action_state) nor Parsl task states (import monitoring.db or parsl.log)")
-    if len(cands) > 1:
+    if len(cands) > 1:   # name the latest few: a pool of 10^8 events holds 10^4 runs
+        shown = [str(r["run"]) for r in cands[-NAMED_RUNS:]]
+        more = (f", and {len(cands) - len(shown)} more: --list" if len(cands) > len(shown)
+                else "")
         notes.append(f"{len(cands)} runs in the pool; this is the latest (choose with --run: "
-                     + ", ".join(str(r["run"]) for r in cands) + ")")
+                     + ", ".join(shown) + more + ")")
     return cands[-1]
 
 

@@ -21,6 +21,13 @@ both are cleaned to ``[A-Za-z0-9_-]`` so pool content never chooses a path.
 A new copy is written beside the old one and swapped in by renames, so a reader sees the old
 copy, no copy (then it reads JSON), or the new one, never half of one.
 
+Memory stays bounded whatever the pool: the files are copied in batches (files of one source
+and host together, at most :data:`BATCH_BYTES` of JSON per ``COPY``), so each ``COPY`` keeps
+only a few partitions' row groups open; one ``COPY`` of a whole pool of 100 hosts kept 700
+open at once and needed 3 GB at 10^6 events. Every batch writes the same typed columns, so all
+shards share one schema; the manifest keeps it (``columns``), and readers neither read the
+footers to learn it nor reconcile shards by name (``union_by_name``), which halves a scan.
+
 Example::
 
     from importers.analysis import compact
@@ -55,6 +62,11 @@ PARTITIONS = ("source", "host")
 RAW_NAME = "ev.line"
 RAW = f'"{RAW_NAME}"'
 COMPACT_MEMORY = os.environ.get("EV_COMPACT_MEMORY", "1GB")
+#: JSON bytes per ``COPY``: a batch's rows go to a few partitions at a time (memory bounded).
+BATCH_BYTES = int(float(os.environ.get("EV_COMPACT_BATCH_BYTES", str(256 << 20))))
+#: (source, host) groups of files per ``COPY``: each open partition buffers a row group of
+#: every column (~300 in a pool of every source), so their number bounds the memory.
+BATCH_GROUPS = int(os.environ.get("EV_COMPACT_BATCH_GROUPS", "8"))
 
 
 def _stat_of(path: Path) -> list[int]:
@@ -156,14 +168,68 @@ class Result:
                 f"{self.seconds:.1f} s")
 
 
-def write_shards(con, select_sql: str, target: Path) -> None:
-    """``COPY (select_sql) TO target (PARQUET, PARTITION_BY (source, host))``."""
+def write_shards(con, select_sql: str, target: Path, batch: int = 0) -> None:
+    """``COPY (select_sql) TO target (PARQUET, PARTITION_BY (source, host))``; batch ``n``'s
+    shards are named ``b<n>_<i>.parquet`` so batches add files beside each other."""
     target.mkdir(parents=True, exist_ok=True)
+    data = str(target / DATA).replace("'", "''")
     con.execute(
-        f"COPY ({select_sql}) TO '{str(target / DATA)}' "
+        f"COPY ({select_sql}) TO '{data}' "
         f"(FORMAT parquet, COMPRESSION zstd, PARTITION_BY ({', '.join(PARTITIONS)}), "
-        "OVERWRITE_OR_IGNORE true)"
+        f"OVERWRITE_OR_IGNORE true, FILENAME_PATTERN 'b{batch:05d}_{{i}}')"
     )
+
+
+def _group_of(path: str, pool: Path, named: re.Pattern) -> tuple[str, str]:
+    """(source, host) a pool file's name says (``<source>-<host>-<id>.jsonlog``,
+    ``copied/<host>/...``), else ("", its directory): files whose rows land in the same
+    partitions, to copy together."""
+    rel = Path(path).relative_to(pool) if Path(path).is_relative_to(pool) else Path(path)
+    if rel.parts and rel.parts[0] == "copied" and len(rel.parts) > 2:
+        return ("pool", rel.parts[1])
+    m = named.match(rel.name)
+    if m:
+        return (m.group(1), m.group(2))
+    return ("", str(rel.parent))
+
+
+def _writer_names() -> re.Pattern:
+    from ..sources import all_sources
+
+    names = "|".join(sorted((re.escape(s.name) for s in all_sources()), key=len, reverse=True))
+    return re.compile(f"^({names})-([A-Za-z0-9._-]+)-[0-9a-f]{{12}}\\.jsonlog$")
+
+
+def plan_batches(files: list[str], pool: Path, limit: int | None = None,
+                 groups: int | None = None) -> list[list[str]]:
+    """The pool files in batches of at most ``limit`` bytes (a bigger file alone) and
+    ``groups`` (source, host) groups, files of one group together: one ``COPY`` per batch
+    writes to few partitions."""
+    limit = BATCH_BYTES if limit is None else limit
+    groups = BATCH_GROUPS if groups is None else groups
+    named = _writer_names()
+    sized = []
+    for f in files:
+        try:
+            size = os.stat(f).st_size
+        except OSError:
+            size = 0
+        sized.append((_group_of(f, pool, named), f, size))
+    sized.sort(key=lambda t: (t[0], t[1]))
+    batches: list[list[str]] = []
+    current: list[str] = []
+    seen: set[tuple[str, str]] = set()
+    total = 0
+    for group, f, size in sized:
+        if current and (total + size > limit or (group not in seen and len(seen) >= groups)):
+            batches.append(current)
+            current, total, seen = [], 0, set()
+        current.append(f)
+        seen.add(group)
+        total += size
+    if current:
+        batches.append(current)
+    return batches
 
 
 def _swap(pool: Path, new: Path) -> None:
@@ -202,13 +268,20 @@ def compact(pool: str | os.PathLike | None = None, *, force: bool = False,
         with open_pool(pool, memory_limit=memory_limit or COMPACT_MEMORY,
                        parquet=False) as opened:
             columns = [*opened.schema.columns, FILE_KEY, RAW_NAME]
-            rows_sql = typed_rows_sql(opened.schema, opened.files)
-            write_shards(opened.con, f"SELECT {partition_select(columns)} FROM ({rows_sql})",
-                         new)
+            select = partition_select(columns)
+            new.mkdir(parents=True)
+            for n, batch in enumerate(plan_batches(opened.files, pool)):
+                rows_sql = typed_rows_sql(opened.schema, batch)
+                write_shards(opened.con, f"SELECT {select} FROM ({rows_sql})", new, n)
+            glob = str(new / DATA / "**" / "*.parquet").replace("'", "''")
             rows = opened.con.execute(
-                f"SELECT count(*) FROM read_parquet('{new / DATA}/**/*.parquet')").fetchone()[0]
+                f"SELECT count(*) FROM read_parquet('{glob}', union_by_name=false)"
+            ).fetchone()[0] if any((new / DATA).rglob("*.parquet")) else 0
+            shard_types = opened.con.execute(
+                f"DESCRIBE SELECT * FROM ({typed_rows_sql(opened.schema, [])})").fetchall()
         manifest = {"version": FORMAT_VERSION, "created": time.time(), "rows": rows,
-                    "files": files, "partitions": list(PARTITIONS)}
+                    "files": files, "partitions": list(PARTITIONS),
+                    "columns": [[name, sql_type] for name, sql_type, *_ in shard_types]}
         (new / MANIFEST).write_bytes(orjson.dumps(manifest, option=orjson.OPT_INDENT_2))
         _swap(pool, new)
     except OSError as exc:
@@ -228,23 +301,36 @@ def compact(pool: str | os.PathLike | None = None, *, force: bool = False,
     return Result(pool, rows, len(files), shards, size, time.monotonic() - t0)
 
 
-def parquet_source_sql(pool: Path) -> str:
-    """The shards as one relation with the ``events`` columns (partition columns dropped)."""
+def parquet_source_sql(pool: Path, uniform: bool = False) -> str:
+    """The shards as one relation with the ``events`` columns (partition columns dropped).
+
+    ``uniform``: every shard has the same columns (compact writes them so, and says so in the
+    manifest): DuckDB then takes the first footer's schema instead of reconciling each
+    shard's by name, which halves a scan of 10^7 events (5.5 -> 2.6 s)."""
     glob = str(pool / DIR_NAME / DATA / "**" / "*.parquet").replace("'", "''")
     return (f"(SELECT * EXCLUDE ({', '.join(PARTITIONS)}) FROM read_parquet('{glob}', "
-            "hive_partitioning=true, union_by_name=true))")
+            f"hive_partitioning=true, union_by_name={'false' if uniform else 'true'}))")
 
 
-def shard_schema(con, pool: Path, state: Status):
+def shard_columns(con, pool: Path, state: Status) -> tuple[list[tuple[str, str]], bool]:
+    """The shards' columns (name, type) and whether all shards share them: from the manifest
+    when compact wrote them there (no footer is read), else from the footers (older copies)."""
+    listed = state.manifest.get("columns")
+    if listed:
+        return [(str(name), str(sql_type)) for name, sql_type in listed], True
+    described = con.execute(f"DESCRIBE SELECT * FROM {parquet_source_sql(pool)}").fetchall()
+    return [(name, sql_type) for name, sql_type, *_ in described], False
+
+
+def shard_schema(columns: list[tuple[str, str]], state: Status, pool: Path):
     """The ``events`` columns of the shards, as a :class:`~importers.analysis.load.Schema`
     (types as stored; rows from the manifest)."""
     from . import load
 
-    described = con.execute(f"DESCRIBE SELECT * FROM {parquet_source_sql(pool)}").fetchall()
-    columns = {name: load.Column(name, sql_type, (name,))
-               for name, sql_type, *_ in described if name not in (FILE_KEY, RAW_NAME)}
+    found = {name: load.Column(name, sql_type, (name,))
+             for name, sql_type in columns if name not in (FILE_KEY, RAW_NAME)}
     stats = load.FileStats(rows=int(state.manifest.get("rows", 0)))
-    return load.Schema(dict(sorted(columns.items())), {str(pool / DIR_NAME): stats})
+    return load.Schema(dict(sorted(found.items())), {str(pool / DIR_NAME): stats})
 
 
 def row_json_sql(schema) -> str:
@@ -259,15 +345,22 @@ def row_json_sql(schema) -> str:
 def open_shards(con, pool: Path, state: Status, all_view: str, view: str,
                 json_col: str):
     """Create the pool's views over the shards (what the loader does over JSON files):
-    ``view`` with the typed columns, ``all_view`` with the line as in the pool too."""
-    schema = shard_schema(con, pool, state)
-    described = con.execute(f"DESCRIBE SELECT * FROM {parquet_source_sql(pool)}").fetchall()
+    ``view`` with the typed columns, ``all_view`` with the line as in the pool too.
+
+    Both are plain projections of ``read_parquet``: a query reads only the columns it names
+    (projection pushdown) and skips row groups its filters exclude."""
+    columns, uniform = shard_columns(con, pool, state)
+    schema = shard_schema(columns, state, pool)
+    # An analysis runs many queries (breakdown: ~25) over the same shards; each would parse
+    # every footer again (hundreds of shards x ~300 columns) without DuckDB's metadata cache.
+    con.execute("SET parquet_metadata_cache = true")
     row = row_json_sql(schema)
-    if any(name == RAW_NAME for name, *_ in described):
+    source = parquet_source_sql(pool, uniform)
+    if any(name == RAW_NAME for name, _ in columns):
         select = f"* EXCLUDE ({RAW}), coalesce({RAW}, {row}) AS {json_col}"
     else:   # shards made without the lines (scripts/make_scale_inputs.py)
         select = f"*, {row} AS {json_col}"
-    con.execute(f"CREATE VIEW {all_view} AS SELECT {select} FROM {parquet_source_sql(pool)}")
+    con.execute(f"CREATE VIEW {all_view} AS SELECT {select} FROM {source}")
     con.execute(f"CREATE VIEW {view} AS SELECT * EXCLUDE ({json_col}) FROM {all_view}")
     return schema
 

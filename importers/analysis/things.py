@@ -121,17 +121,27 @@ def lifetimes(events: Pool | Query | Any, thing: Sequence[str] | str,
         ev.lifetimes(pool, thing="parsl.block_id")
     """
     keys = [thing] if isinstance(thing, str) else list(thing)
+    con, sql = _lifetimes_query(events, keys, start, end)
+    import pandas as pd
+
+    if sql is None:
+        return pd.DataFrame(columns=[*keys, "start", "end", "duration", "events"])
+    frame = con.execute(sql).df()
+    frame.insert(len(keys) + 2, "duration", frame["end"] - frame["start"])
+    return frame
+
+
+def _lifetimes_query(events: Pool | Query | Any, keys: list[str], start: Predicate,
+                     end: Predicate) -> tuple[Any, str | None]:
     if not keys:
         raise ValueError("thing needs at least one key")
     con, src, start_sql, end_sql, columns = _source(events, keys, start, end)
-    import pandas as pd
-
     missing = [k for k in keys if k not in columns]
     if missing or "created" not in columns:
-        return pd.DataFrame(columns=[*keys, "start", "end", "duration", "events"])
+        return con, None
     key_cols = ", ".join(quote_ident(k) for k in keys)
     not_null = " AND ".join(f"{quote_ident(k)} IS NOT NULL" for k in keys)
-    frame = con.execute(f"""
+    return con, f"""
         SELECT {key_cols},
                min("created") FILTER (WHERE {start_sql}) AS "start",
                max("created") FILTER (WHERE {end_sql}) AS "end",
@@ -139,9 +149,15 @@ def lifetimes(events: Pool | Query | Any, thing: Sequence[str] | str,
         FROM {src} WHERE {not_null}
         GROUP BY ALL
         ORDER BY "start" NULLS LAST, {key_cols}
-    """).df()
-    frame.insert(len(keys) + 2, "duration", frame["end"] - frame["start"])
-    return frame
+    """
+
+
+def lifetimes_sql(events: Pool | Query, thing: Sequence[str] | str, start: Predicate = None,
+                  end: Predicate = None) -> str | None:
+    """The SQL :func:`lifetimes` runs (None when no record has the keys): for ``EXPLAIN``,
+    or to run it yourself on ``pool.con`` (e.g. ``COPY (...) TO 'lifetimes.parquet'``)."""
+    keys = [thing] if isinstance(thing, str) else list(thing)
+    return _lifetimes_query(events, keys, start, end)[1]
 
 
 def lifetime_records(frame, thing: Sequence[str]) -> list[dict[str, Any]]:

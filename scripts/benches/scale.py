@@ -10,13 +10,20 @@ parsl       ``importers.distributed.import_paths(DIR, executor=dfk)`` on a runni
             HTEX executor with 2 workers (LocalProvider); its start-up and clean-up are timed
             apart, since a user's executor is already running
 
-Big pool (``--events``, default 10^8), built by ``make_scale_inputs.py pool`` straight into
-Parquet shards; ``compact`` itself is timed on a JSON pool of ``--compact-events`` (default
-10^7, ~7 GB of JSON, deleted afterwards) and extrapolated linearly; then ``lifetimes``,
-``concurrency`` and ``breakdown`` (when present) on the shards: seconds and peak RSS.
+Big pool (``scale-pool``, or the second part of ``scale``): ``compact`` itself is timed on a
+JSON pool of ``--compact-events`` (default 10^6, ~0.6 GB of JSON: 10^7 is ~6 GB and an hour
+of a shared 2-core machine; deleted afterwards): events/s and MB/s. The pool of ``--events``
+(default 10^8) is then built by ``make_scale_inputs.py pool``: the fixtures' pool compacted
+and its rows replicated in Parquet with shifted times and ids, straight into shards in the
+``compact`` layout with a manifest (10^8 JSON lines would be ~60 GB of disk and ~2 h of
+CPU to write and as long to compact; the analyses read the shards exactly as a compacted
+pool's). Then the CLI commands ``lifetimes``, ``concurrency`` and ``breakdown`` on it, each
+a fresh process under ``/usr/bin/time -v`` with ``EV_DUCKDB_MEMORY`` = ``--memory-limit``
+(default 1GB): median wall seconds, CPU seconds (user + sys) and peak RSS.
 
     python scripts/bench.py scale --repeat 3
     python scripts/bench.py scale --sizes 100 --repeat 1      # 100 nodes, no big pool
+    python scripts/bench.py scale-pool --events 1e8 --repeat 3 --workdir /scratch/ev
     python scripts/benches/scale.py --analysis-only POOL       # analyses of an existing pool
 """
 
@@ -36,8 +43,21 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 PY = sys.executable
-BIG_EVENTS = int(float(os.environ.get("EV_SCALE_EVENTS", "1e8")))
-COMPACT_EVENTS = int(float(os.environ.get("EV_SCALE_COMPACT_EVENTS", "1e7")))
+
+
+def big_events() -> int:
+    """``--events`` (bench.py sets $EV_SCALE_EVENTS)."""
+    return int(float(os.environ.get("EV_SCALE_EVENTS", "1e8")))
+
+
+def compact_events() -> int:
+    """``--compact-events`` (bench.py sets $EV_SCALE_COMPACT_EVENTS)."""
+    return int(float(os.environ.get("EV_SCALE_COMPACT_EVENTS", "1e6")))
+
+
+def memory_limit() -> str:
+    """``--memory-limit``: the DuckDB memory_limit of the analyses (bench.py sets it)."""
+    return os.environ.get("EV_SCALE_MEMORY", "1GB")
 
 
 def measure(argv: list[str], env: dict | None = None) -> dict:
@@ -121,30 +141,37 @@ def child_rss(argv: list[str]) -> None:
     print(json.dumps({**extra, "rss_mib": rss, "rc": proc.returncode}))
 
 
+#: The analyses on the big pool: the CLI commands a user runs (output to a file).
+THING = "parsl.run_id,parsl.task_id"
 ANALYSES = {
-    "lifetimes": "import json,sys; from importers import analysis as ev; "
-                 "p=ev.open_pool(sys.argv[1]); "
-                 "d=ev.lifetimes(p, thing=['parsl.run_id','parsl.task_id']); "
-                 "print(json.dumps({'rows': len(d), 'parquet': p.parquet}))",
-    "concurrency": "import json,sys; from importers import analysis as ev; "
-                   "p=ev.open_pool(sys.argv[1]); "
-                   "c=ev.concurrency(ev.lifetimes(p, thing=['parsl.run_id','parsl.task_id'])); "
-                   "print(json.dumps({'max': c.max, 'parquet': p.parquet}))",
-    "breakdown": "import json,sys; from importers import analysis as ev; "
-                 "p=ev.open_pool(sys.argv[1]); b=ev.breakdown(p); "
-                 "print(json.dumps({'wall_s': b.to_dict().get('wall_s'), "
-                 "'parquet': p.parquet}))",
+    "lifetimes": ["lifetimes", "{pool}", "--thing", THING, "--csv"],
+    "concurrency": ["concurrency", "{pool}", "--thing", THING, "--json"],
+    "breakdown": ["breakdown", "{pool}", "--json"],
 }
 
 
-def child_analysis(name: str, pool: str) -> None:
-    proc = subprocess.run([PY, "-c", ANALYSES[name], pool], capture_output=True, check=False)
-    import resource
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    out = proc.stdout.decode().strip().splitlines()
-    extra = json.loads(out[-1]) if proc.returncode == 0 and out else {
-        "error": proc.stderr.decode().strip().splitlines()[-1:]}
-    print(json.dumps({**extra, "rss_mib": rss}))
+def timed(argv: list[str], out: Path, env: dict | None = None) -> dict:
+    """Run ``argv`` under ``/usr/bin/time -v`` (stdout to ``out``): wall and CPU seconds and
+    peak RSS as GNU time reports them."""
+    t0 = time.perf_counter()
+    with open(out, "wb") as fh:
+        proc = subprocess.run(["/usr/bin/time", "-v", *argv], stdout=fh,
+                              stderr=subprocess.PIPE, env={**os.environ, **(env or {})},
+                              cwd=ROOT, check=False)
+    wall = time.perf_counter() - t0
+    err = proc.stderr.decode(errors="replace")
+    field = {}
+    for line in err.splitlines():
+        key, _, value = line.strip().rpartition(": ")
+        field[key] = value
+    result = {"seconds": wall, "rc": proc.returncode,
+              "cpu_s": float(field.get("User time (seconds)", 0))
+              + float(field.get("System time (seconds)", 0)),
+              "rss_mib": int(field.get("Maximum resident set size (kbytes)", 0)) / 1024}
+    if proc.returncode:
+        result["error"] = [ln for ln in err.splitlines() if ln.strip()
+                           and not ln.startswith("\t")][-1:]
+    return result
 
 
 # ---------------------------------------------------------------------------------------
@@ -207,51 +234,79 @@ def bench_import(nodes: int, repeat: int, workdir: Path) -> dict:
     return row
 
 
-def bench_analyses(pool: Path, repeat: int) -> dict:
-    row = {}
-    for name in ANALYSES:
-        runs = [measure([PY, __file__, "--analysis", name, str(pool)]) for _ in range(repeat)]
+def bench_analyses(pool: Path, repeat: int, workdir: Path | None = None) -> dict:
+    row = {"memory_limit": memory_limit()}
+    out = Path(workdir or pool.parent) / "analysis.out"
+    env = {"EV_DUCKDB_MEMORY": memory_limit()}
+    for name, argv in ANALYSES.items():
+        cmd = [PY, "-m", "importers", *(a.format(pool=pool) for a in argv)]
+        runs = [timed(cmd, out, env) for _ in range(repeat)]
         if any("error" in r for r in runs):
-            print(f"    {name:>12}: not run ({runs[0]['error']})", flush=True)
-            row[name] = {"error": runs[0]["error"]}
+            print(f"    {name:>12}: failed ({runs[0].get('error')})", flush=True)
+            row[name] = {"error": runs[0].get("error")}
             continue
         s = _median(runs, "seconds")
-        rss = max(r["rss_mib"] for r in runs)
-        row[name] = {"seconds": s, "rss_mib": rss, "parquet": runs[0].get("parquet")}
-        print(f"    {name:>12}: {s:.1f} s, peak rss {rss:.0f} MiB (goal < 60 s, < 2048 MiB)"
-              f"{'' if runs[0].get('parquet') else ' (read from JSON, not the shards)'}",
-              flush=True)
+        row[name] = {"seconds": s, "cpu_s": _median(runs, "cpu_s"),
+                     "rss_mib": max(r["rss_mib"] for r in runs), "runs": len(runs),
+                     "output_bytes": out.stat().st_size,
+                     "command": "ev-import " + " ".join(a.format(pool="POOL") for a in argv)}
+        print(f"    {name:>12}: {s:.1f} s wall (median of {len(runs)}), "
+              f"{row[name]['cpu_s']:.1f} s CPU, peak rss {row[name]['rss_mib']:.0f} MiB "
+              f"(goal < 60 s, < 2048 MiB; memory_limit {memory_limit()})", flush=True)
+    out.unlink(missing_ok=True)
     return row
 
 
-def bench_pool(events: int, compact_events: int, repeat: int, workdir: Path) -> dict:
-    row: dict = {"events": events}
-    if compact_events:
-        jpool = workdir / f"json-{compact_events}"
-        made = measure([PY, str(ROOT / "scripts" / "make_scale_inputs.py"), "pool", str(jpool),
-                        "--events", str(compact_events), "--json"])
-        size = sum(p.stat().st_size for p in jpool.glob("*.jsonlog"))
-        r = measure(_rss_wrap([PY, "-m", "importers", "compact", str(jpool)]))
-        row["compact"] = {"events": compact_events, "json_gb": size / 1e9,
-                          "seconds": r["seconds"], "rss_mib": r["rss_mib"],
-                          "extrapolated_s": r["seconds"] * events / compact_events}
-        print(f"scale compact: {compact_events:,} events ({size / 1e9:.1f} GB of JSON, made in "
-              f"{made['seconds']:.0f} s): {r['seconds']:.1f} s, peak rss {r['rss_mib']:.0f} MiB;"
-              f" x{events // compact_events} -> {row['compact']['extrapolated_s'] / 60:.0f} min "
-              f"for {events:,} (linear)", flush=True)
-        print("    analyses on the compacted JSON pool:", flush=True)
-        row["analyses_small"] = bench_analyses(jpool, 1)
+def bench_compact(events: int, workdir: Path) -> dict:
+    """``ev-import compact`` on a JSON pool of ``events`` replicated fixture events."""
+    jpool = workdir / f"json-{events}"
+    shutil.rmtree(jpool, ignore_errors=True)
+    made = measure([PY, str(ROOT / "scripts" / "make_scale_inputs.py"), "pool", str(jpool),
+                    "--events", str(events), "--json"])
+    size = sum(p.stat().st_size for p in jpool.rglob("*.jsonlog"))
+    r = timed([PY, "-m", "importers", "compact", str(jpool)], workdir / "compact.out")
+    if "error" in r:
+        print(f"scale compact: {events:,} events failed: {r['error']}", flush=True)
         shutil.rmtree(jpool, ignore_errors=True)
+        return {"events": events, "error": r["error"]}
+    shards = list((jpool / ".ev-parquet").rglob("*.parquet"))
+    row = {"events": events, "json_mb": size / 1e6, "seconds": r["seconds"],
+           "cpu_s": r["cpu_s"], "rss_mib": r["rss_mib"], "events_per_s": events / r["seconds"],
+           "mb_per_s": size / 1e6 / r["seconds"], "shards": len(shards),
+           "parquet_mb": sum(p.stat().st_size for p in shards) / 1e6,
+           "memory_limit": os.environ.get("EV_COMPACT_MEMORY", "1GB")}
+    print(f"scale compact: {events:,} events ({size / 1e6:.0f} MB of JSON in "
+          f"{len(list(jpool.rglob('*.jsonlog')))} files, made in {made['seconds']:.0f} s) -> "
+          f"{len(shards)} shards ({row['parquet_mb']:.0f} MB): {r['seconds']:.1f} s wall, "
+          f"{r['cpu_s']:.1f} s CPU, {row['events_per_s']:,.0f} events/s, "
+          f"{row['mb_per_s']:.1f} MB/s, peak rss {r['rss_mib']:.0f} MiB", flush=True)
+    shutil.rmtree(jpool, ignore_errors=True)
+    return row
+
+
+def bench_pool(events: int, compact_n: int, repeat: int, workdir: Path,
+               keep: bool = False) -> dict:
+    row: dict = {"events": events}
+    if compact_n:
+        row["compact"] = bench_compact(compact_n, workdir)
     big = workdir / f"parquet-{events}"
-    made = measure([PY, str(ROOT / "scripts" / "make_scale_inputs.py"), "pool", str(big),
-                    "--events", str(events)])
-    size = sum(p.stat().st_size for p in big.rglob("*.parquet"))
-    shards = len(list(big.rglob("*.parquet")))
-    print(f"scale pool: {events:,} events as {shards:,} Parquet shards ({size / 1e9:.1f} GB), "
-          f"generated in {made['seconds']:.0f} s", flush=True)
-    row["parquet_gb"], row["shards"] = size / 1e9, shards
-    row["analyses"] = bench_analyses(big, repeat)
-    shutil.rmtree(big, ignore_errors=True)
+    if (big / ".ev-parquet" / "manifest.json").exists():
+        print(f"scale pool: reusing {big}", flush=True)
+        made = {"seconds": 0.0}
+    else:
+        made = measure([PY, str(ROOT / "scripts" / "make_scale_inputs.py"), "pool", str(big),
+                        "--events", str(events), "-j", "2", "--resume"])
+    shards = list(big.rglob("*.parquet"))
+    size = sum(p.stat().st_size for p in shards)
+    rows = json.loads((big / ".ev-parquet" / "manifest.json").read_bytes())["rows"]
+    print(f"scale pool: {rows:,} events as {len(shards):,} Parquet shards ({size / 1e9:.2f} GB),"
+          f" replicated from the fixtures' pool in {made['seconds']:.0f} s (not compacted from "
+          "JSON: see compact's rate above)", flush=True)
+    row.update(rows=rows, parquet_gb=size / 1e9, shards=len(shards),
+               replicate_s=made["seconds"])
+    row["analyses"] = bench_analyses(big, repeat, workdir)
+    if not keep:
+        shutil.rmtree(big, ignore_errors=True)
     return row
 
 
@@ -259,14 +314,21 @@ def run_scale(sizes: list[int] | None, repeat: int, workdir: Path) -> list[dict]
     nodes = sizes[0] if sizes else 1000
     results = [{"bench": "scale-import", **bench_import(nodes, repeat, workdir)}]
     if not sizes or len(sizes) > 1:
-        events = sizes[1] if sizes and len(sizes) > 1 else BIG_EVENTS
-        results.append({"bench": "scale-pool",
-                        **bench_pool(events, min(COMPACT_EVENTS, events), repeat, workdir)})
+        results += run_scale_pool(sizes[1:] if sizes else None, repeat, workdir)
     return results
 
 
+def run_scale_pool(sizes: list[int] | None, repeat: int, workdir: Path) -> list[dict]:
+    """Only the big pool: compact's rate, then the analyses on ``--events`` events (a
+    ``--workdir`` keeps the pool for another run)."""
+    events = sizes[0] if sizes else big_events()
+    keep = bool(os.environ.get("EV_SCALE_KEEP"))
+    return [{"bench": "scale-pool",
+             **bench_pool(events, min(compact_events(), events), repeat, workdir, keep)}]
+
+
 BENCHES: dict = {}
-RUNNERS = {"scale": run_scale}
+RUNNERS = {"scale": run_scale, "scale-pool": run_scale_pool}
 
 
 if __name__ == "__main__":
@@ -276,7 +338,5 @@ if __name__ == "__main__":
         child_parsl(*sys.argv[2:5])
     elif sys.argv[1] == "--rss":
         child_rss(sys.argv[2:])
-    elif sys.argv[1] == "--analysis":
-        child_analysis(*sys.argv[2:4])
     elif sys.argv[1] == "--analysis-only":
-        bench_analyses(Path(sys.argv[2]), 1)
+        bench_analyses(Path(sys.argv[2]), int(sys.argv[3]) if len(sys.argv) > 3 else 1)
