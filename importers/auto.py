@@ -22,7 +22,7 @@ from .core.identity import Unit, container_units, file_units, host_name, real_pa
 from .core.inputs import read_head, walk_files
 from .core.pool import FULL_ERRNOS, PoolWriter, fsync_dir, full_error, temp_name
 from .core.progress import rate_text
-from .core.report import ImportReport
+from .core.report import FOREIGN_FILE, ImportReport
 from .core.runner import merge_report, summary_line, write_import
 from .core.source import Source, first_json_object
 
@@ -134,6 +134,11 @@ def units_of(source: Source, files: list[Path], roots: list[str]) -> list[Unit]:
         return container_units(files, roots, source.container_of)
     if source.unit == "all":
         return [Unit("", [str(f) for f in files])] if files else []
+    if source.unit == "dir":     # one series per directory: two dirs are not one timeline
+        by_dir: dict[str, list[str]] = {}
+        for f in files:
+            by_dir.setdefault(os.path.dirname(real_path(f)), []).append(str(f))
+        return [Unit("", group) for group in by_dir.values()]
     return file_units(files)
 
 
@@ -218,6 +223,21 @@ def _import_group(source: Source, pool: Path, unit: Unit, tz: str | None, jobs: 
                         progress=progress)
 
 
+def unclaim_foreign(report: ImportReport, claimed: set[str]) -> None:
+    """A file in a Parsl run dir that parsl-logs names as not Parsl's (``ForeignFile``) but
+    that ``auto`` recognised as another source's, and imports with it, is not lost: it is
+    no problem of this import (a Redis log kept in runinfo/000 goes to redis-log)."""
+    details = report.details.get(FOREIGN_FILE)
+    if not details:
+        return
+    kept = [d for d in details if real_path(d.split(": ", 1)[0]) not in claimed]
+    report.problems[FOREIGN_FILE] -= len(details) - len(kept)
+    if kept:
+        report.details[FOREIGN_FILE] = kept
+    else:
+        del report.details[FOREIGN_FILE], report.problems[FOREIGN_FILE]
+
+
 def import_paths(
     paths: Iterable[str | os.PathLike],
     pool: Path,
@@ -244,6 +264,8 @@ def import_paths(
         raise UnusableInput(why, path, "give directories or files to import")
     result = AutoResult(pool=pool, plan=plan, copy=copy)
     roots = [str(p) for p in paths if os.path.isdir(p)]
+    claimed = {real_path(f): name for name, files in plan.by_source.items() for f in files}
+    claimed.update((real_path(f), "pool file") for f in plan.pool_files)
     for source in recognisers():
         files = plan.by_source.get(source.name, [])
         if not files:
@@ -258,6 +280,7 @@ def import_paths(
                 res.details.append(f"error: {exc.line()}")
                 res.partial = True
                 continue
+            unclaim_foreign(report, {f for f, name in claimed.items() if name != source.name})
             res.events += writer.count
             res.unparsed += writer.unparsed
             merge_report(res.report, report)

@@ -203,7 +203,7 @@ def follow_paths(
                 elif source in FOLLOWABLE and not path.name.endswith(".sh.ec"):
                     log = followed_log(path, source, pool, tz=tz, report=result.report,
                                        notice=notice, settle=settle)
-                elif sources[source].unit == "all":
+                elif sources[source].unit in ("all", "dir"):
                     at_end.add(key)
                     continue
                 else:

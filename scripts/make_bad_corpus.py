@@ -10,8 +10,9 @@ truncated squeue JSON. Seeded, so the corpus is the same on every run:
     python scripts/make_bad_corpus.py            # rewrites fixtures/bad/
 
 What git cannot hold, or should not, is made where the test runs, by :func:`make_specials`:
-a FIFO with no writer, a directory, a dangling symlink, a symlink loop, and a 10 MB single
-line (from a real Parsl log line repeated, with no newline).
+a FIFO with no writer, a directory, a dangling symlink, a symlink loop, a 10 MB single
+line (from a real Parsl log line repeated, with no newline), and a copy of a real Parsl run
+dir with other sources' real files and junk dropped in among its logs.
 """
 
 from __future__ import annotations
@@ -88,6 +89,30 @@ def other_items(rng: random.Random) -> None:
     _write("sacct-P.unknown-and-missing-column", ("\n".join(changed) + "\n").encode())
 
 
+def squeue_json_items() -> None:
+    """A real ``squeue --json`` document whose ``jobs`` is not a list, and one with a job
+    that is not an object (the first is refused, the second keeps that job unparsed)."""
+    import orjson
+
+    doc = orjson.loads((FIXTURES / SQUEUE_JSON).read_bytes())
+    _write("squeue-json.jobs-not-a-list",
+           orjson.dumps({**doc, "jobs": {"0": doc["jobs"][0]}}, option=orjson.OPT_INDENT_2))
+    jobs = list(doc["jobs"])
+    jobs[1] = 12345
+    _write("squeue-json.job-not-an-object",
+           orjson.dumps({**doc, "jobs": jobs}, option=orjson.OPT_INDENT_2))
+
+
+# Real files of other sources dropped into a copy of a real Parsl run dir: (where, what).
+RUN_DIR = "parsl/2026.10.26/runinfo/000"
+STRANGERS = {
+    "redis.log": "redis/7.0.15/failover-master.log",
+    "sacct.log": "slurm/sacct_P_local.txt",
+    "htex_local/block-0/cf4e7d97f4b8/junk.log": "bad/random-bytes",
+    "submit_scripts/parsl.htex_local.block-7.1795596273.8.sh.ec": "bad/random-bytes",
+}
+
+
 def db_items() -> None:
     src = FIXTURES / DB
     data = src.read_bytes()
@@ -115,11 +140,15 @@ def make_specials(directory: Path) -> list[Path]:
     loop = directory / "symlink-loop"
     loop.symlink_to(directory / "symlink-loop-2")
     (directory / "symlink-loop-2").symlink_to(loop)
+    run_dir = directory / "run-dir-with-strangers" / "000"
+    shutil.copytree(FIXTURES / RUN_DIR, run_dir)
+    for where, what in STRANGERS.items():
+        shutil.copyfile(FIXTURES / what, run_dir / where)
     line = (FIXTURES / SOURCES["parsl-log"]).read_bytes().split(b"\n")[5]
     huge = directory / "parsl-log.10mb-single-line"
     with open(huge, "wb") as fh:
         fh.write(line + (b" " + line) * (10_000_000 // (len(line) + 1)))
-    return [fifo, sub, dangling, loop, huge]
+    return [fifo, sub, dangling, loop, huge, run_dir]
 
 
 def main() -> int:
@@ -130,10 +159,12 @@ def main() -> int:
     text_items(rng)
     other_items(rng)
     db_items()
+    squeue_json_items()
     (OUT / "README.txt").write_text(
         "Bad inputs made from the real fixtures by scripts/make_bad_corpus.py (seeded).\n"
-        "The FIFO, directory, symlinks and 10 MB single line are made at test time by its\n"
-        "make_specials(). Every importer runs over every item in tests/test_bad_inputs.py.\n")
+        "The FIFO, directory, symlinks, 10 MB single line and run dir with strangers are made\n"
+        "at test time by its make_specials(). Every importer runs over every item in\n"
+        "tests/test_bad_inputs.py.\n")
     total = sum(p.stat().st_size for p in OUT.iterdir())
     print(f"{len(list(OUT.iterdir())) - 1} items, {total / 1e6:.2f} MB in {OUT}",
           file=sys.stderr)

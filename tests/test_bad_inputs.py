@@ -40,7 +40,7 @@ IMPORTERS = {
     "auto": ["auto", "{}", "--tz", "UTC"],
 }
 SPECIALS = ["fifo-no-writer", "a-directory", "dangling-symlink", "symlink-loop",
-            "parsl-log.10mb-single-line"]
+            "parsl-log.10mb-single-line", "run-dir-with-strangers"]
 ITEMS = sorted(p.name for p in BAD.iterdir() if p.name != "README.txt") + SPECIALS
 SECONDS = 30
 

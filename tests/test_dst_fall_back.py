@@ -141,19 +141,28 @@ _PARSL_V2022 = re.compile(r"^(\d{9,11}\.\d+) (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) ",
 _PARSL_MS = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(\.\d{3} )", re.M)
 
 
-def _move_run(src: Path, dest: Path, shift: float) -> None:
+def _move_run(src: Path, dest: Path, shift: float, printed_in=timezone.utc,
+              rename: bool = False) -> None:
+    """A copy of a run dir moved by ``shift`` seconds: its logs' times (local in
+    ``printed_in``) printed in Berlin; with ``rename``, its submit scripts renamed after
+    their moved epoch (1.x takes its offset from them)."""
     shutil.copytree(src, dest)
     for path in dest.rglob("*.log"):
         text = path.read_text(encoding="utf-8", errors="replace")
         text = _PARSL_V2022.sub(lambda m: f"{float(m[1]) + shift:.6f} "
                                 f"{_local(float(m[1]) + shift, '%Y-%m-%d %H:%M:%S')} ", text)
         text = _PARSL_MS.sub(lambda m: _local(
-            datetime.fromisoformat(m[1]).replace(tzinfo=timezone.utc).timestamp() + shift,
+            datetime.fromisoformat(m[1]).replace(tzinfo=printed_in).timestamp() + shift,
             "%Y-%m-%d %H:%M:%S") + m[2], text)
         path.write_text(text, encoding="utf-8")
     for path in dest.rglob("*.sh.ec"):
         when = path.stat().st_mtime + shift
         os.utime(path, (when, when))
+    for path in sorted((dest / "submit_scripts").glob("*")) if rename else ():
+        m = re.search(r"\.(\d{9,11}\.\d+)\.sh", path.name)
+        if m:
+            moved = f"{float(m[1]) + shift:.7f}".rstrip("0")
+            path.rename(path.with_name(path.name.replace(m[1], moved)))
 
 
 OLD_RUN = FIXTURES / "parsl" / "2024.3.4" / "runinfo" / "000"
@@ -183,6 +192,30 @@ def test_parsl_ms_logs_across_the_fall_back_hour(tmp_path: Path, tz: str | None)
         assert all(b >= a - 1 for a, b in zip(created, created[1:], strict=False)), origin
     [said] = [v for k, v in report.assumptions.items() if k.startswith(HOUR)]
     assert "as the second occurrence" in said and said.startswith("(file order)")
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", None])
+def test_parsl_1x_logs_across_the_fall_back_hour(tmp_path: Path, tz: str | None) -> None:
+    """Parsl 1.2.0 prints local milliseconds only, in every log. Its zone comes from the
+    submit script names (epochs) and the "Launched block" lines; a clock that went back is
+    seen in parsl.log's own times going back an hour, so without ``--tz`` a named zone that
+    fits both offsets is used, not a fixed one that would put the second half an hour off."""
+    run_1x = FIXTURES / "parsl" / "1.2.0" / "runinfo" / "000"      # recorded in Berlin, CET
+    original = list(parsl_logs.read([run_1x], tz="Europe/Berlin"))
+    key = lambda r: (r["ev.origin"].split("/000/")[1], r["ev.lineno"])  # noqa: E731
+    times = [r["created"] for r in original
+             if r.get("created") and key(r)[0] == "parsl.log"]
+    shift = _shift_to_fall_back(times)
+    run = tmp_path / "runinfo" / "000"
+    _move_run(run_1x, run, shift, printed_in=BERLIN, rename=True)
+    report = ImportReport()
+    moved = list(parsl_logs.read([run], tz=tz, report=report))
+    timed = [r for r in original if "ev.time_from" not in r]
+    _same_instants(timed, [r for r in moved if "ev.time_from" not in r], shift, key)
+    assert _in_the_repeated_hour(moved) > (0, 0)
+    if tz is None:
+        said = report.assumptions["zone of ms-format logs"]
+        assert "UTC+2h at the run's first block submission, UTC+1h after" in said
 
 
 def test_parsl_part_cut_in_the_second_occurrence(tmp_path: Path) -> None:

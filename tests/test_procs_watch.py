@@ -9,6 +9,7 @@ the right parent, filename and status, and never report the thread as a process.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
@@ -43,6 +44,32 @@ def _watch(pool_dir: Path, *argv: str, timeout: float = 120) -> subprocess.Compl
     cmd = [sys.executable, "-m", "importers", "watch-procs", "--pool", str(pool_dir), *argv]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, cwd=ROOT,
                           env={**os.environ, "PY": PY})
+
+
+# As root the watcher forces its netlink receive buffer to 64 MiB (the kernel reports 128).
+BUFFER_SAID = f"{2 * netlink.RCVBUF / (1 << 20):.3g} MiB (SO_RCVBUFFORCE)"
+
+
+def losses_allowed(stderr: str) -> bool:
+    """Whether a watch may have lost events without a defect: only when the kernel capped
+    its receive buffer below what it asked (no CAP_NET_ADMIN to force it past
+    net.core.rmem_max) can a burst on a busy machine overflow it. With the buffer it asked
+    for, a loss is a defect and fails the test. The summary always says which it was."""
+    said = re.search(r"; receive buffer [\d.]+ MiB \((SO_RCVBUF\w*)\)(, not the)?", stderr)
+    assert said, f"the summary does not say the receive buffer: {stderr}"
+    return said.group(2) is not None
+
+
+def assert_no_loss_unless_capped(code: int, stderr: str, records: list[dict],
+                                 expected: int = 0) -> None:
+    """No lost events; or, where the buffer was capped, every loss said: an events_lost
+    record, EventsLost in the summary and exit 1. Never a silent hole."""
+    lost = [r for r in records if r.get("ev.event") == "events_lost"]
+    if lost and losses_allowed(stderr):
+        assert code == 1 and "EventsLost x" in stderr, stderr
+    else:
+        assert not lost and "EventsLost" not in stderr, stderr
+        assert code == expected, stderr
 
 
 @dataclass
@@ -152,6 +179,8 @@ def test_no_thread_is_reported_as_a_process(live: Live) -> None:
     assert (start["linux.pid"], start["linux.tid"]) == (pid, tid)
     assert (end["linux.pid"], end["linux.tid"]) == (pid, tid)
     events = {r["ev.event"] for r in live.records}
+    if losses_allowed(live.stderr):
+        events.discard("events_lost")      # said (assert_no_loss_unless_capped)
     assert events == {"fork", "exec", "exit", "thread_start", "thread_exit"}
 
 
@@ -205,7 +234,7 @@ def test_exit_record_field_by_field(live: Live) -> None:
 def test_records_conform_and_summary_is_one_line(live: Live) -> None:
     records = [{k: v for k, v in r.items() if k != "ev.file"} for r in live.records]
     assert assert_conforms(records, "watch-procs") == len(live.records)
-    assert live.code == 0
+    assert_no_loss_unless_capped(live.code, live.stderr, live.records)
     # the command's own stderr passes through (bash reports its killed children)
     [line] = [x for x in live.stderr.splitlines() if x.startswith("watch-procs:")]
     assert not live.stderr.endswith("Traceback")
@@ -213,7 +242,8 @@ def test_records_conform_and_summary_is_one_line(live: Live) -> None:
     host = socket.gethostname()
     assert line == (
         f"watch-procs: {len(live.records)} events (0 unparsed) from netlink on {host} -> "
-        f"{written}; backend netlink; time base kernel monotonic clock + offset measured at "
+        f"{written}; backend netlink; receive buffer {BUFFER_SAID}; "
+        "time base kernel monotonic clock + offset measured at "
         f"start; command bash {WORKLOAD} {Path(written).parent.parent / 'truth.txt'} "
         "exited 0"
     )
@@ -324,8 +354,9 @@ def test_pid_tree_and_duration_bound_a_watch(tmp_path: Path) -> None:
             if p is not None:
                 p.kill()
                 p.wait()
-    assert watcher.returncode == 0, err
     records = list(pool.read(tmp_path / "pool"))
+    assert_no_loss_unless_capped(watcher.returncode, err, records)
+    records = [r for r in records if r["ev.event"] != "events_lost"]
     argvs = [r.get("linux.argv") for r in records if r["ev.event"] == "exec"]
     assert ["/bin/sleep", "0.21"] in argvs
     assert ["/bin/sleep", "0.22"] not in argvs
@@ -473,13 +504,10 @@ def test_two_watchers_at_once_do_not_see_each_other_as_lost_events(tmp_path: Pat
     time.sleep(0.8)
     for i in range(3):
         second = _watch(tmp_path / f"b{i}", "--backend", "netlink", "--", "/bin/true")
-        assert second.returncode == 0, second.stderr
-        assert "EventsLost" not in second.stderr
+        assert_no_loss_unless_capped(second.returncode, second.stderr,
+                                     list(pool.read(tmp_path / f"b{i}")))
     _out, err = first.communicate(timeout=60)
-    assert first.returncode == 0, err
-    assert "EventsLost" not in err
-    lost = [r for r in pool.read(tmp_path / "a") if r.get("ev.event") == "events_lost"]
-    assert lost == []
+    assert_no_loss_unless_capped(first.returncode, err, list(pool.read(tmp_path / "a")))
 
 
 @pytest.mark.parametrize("script,code", [("exit 3", 3), ("kill -9 $$", 137), ("true", 0)])
@@ -501,6 +529,99 @@ def test_lost_events_become_a_record_and_a_counted_problem() -> None:
     assert rec["ev.reason"] == "proc connector sequence gap on cpu 0"
     assert rec["levelname"] == "WARNING"
     assert report.problems["EventsLost"] == 3 and report.partial
+
+
+class _BufferSocket:
+    """setsockopt/getsockopt of a socket whose kernel refuses SO_RCVBUFFORCE (no
+    CAP_NET_ADMIN) and caps SO_RCVBUF at ``rmem_max``, doubling it as Linux does."""
+
+    def __init__(self, rmem_max: int, root: bool) -> None:
+        self.rmem_max, self.root, self.size = rmem_max, root, 212992
+
+    def setsockopt(self, level: int, option: int, value: int) -> None:
+        if option == netlink.SO_RCVBUFFORCE:
+            if not self.root:
+                raise PermissionError(1, "Operation not permitted")
+            self.size = 2 * value
+        else:
+            self.size = 2 * min(value, self.rmem_max)
+
+    def getsockopt(self, level: int, option: int) -> int:
+        return self.size
+
+
+def test_the_receive_buffer_is_forced_as_root_else_capped_and_said() -> None:
+    forced = _BufferSocket(rmem_max=212992, root=True)
+    assert netlink.raise_receive_buffer(forced, 64 << 20) == (128 << 20, "SO_RCVBUFFORCE")
+    capped = _BufferSocket(rmem_max=4 << 20, root=False)
+    assert netlink.raise_receive_buffer(capped, 64 << 20) == (8 << 20, "SO_RCVBUF")
+    backend = netlink.NetlinkBackend()
+    backend.rcvbuf, backend.rcvbuf_how = 8 << 20, "SO_RCVBUF"
+    assert not backend.buffer_raised
+    assert backend.buffer_text() == (
+        "8 MiB (SO_RCVBUF), not the 64 MiB asked: net.core.rmem_max caps it without root, "
+        "so bursts may be lost (as events_lost)")
+    assert losses_allowed(f"x; receive buffer {backend.buffer_text()}; y")
+    backend.rcvbuf, backend.rcvbuf_how = 128 << 20, "SO_RCVBUFFORCE"
+    assert backend.buffer_raised and backend.buffer_text() == BUFFER_SAID
+    assert not losses_allowed(f"x; receive buffer {backend.buffer_text()}; y")
+
+
+class _OverflowSocket(_FakeSocket):
+    """recv_into raises ENOBUFS where the list holds None, as Linux does once after the
+    receive buffer overflowed."""
+
+    def recv_into(self, buf) -> int:
+        if self.datagrams and self.datagrams[0] is None:
+            self.datagrams.pop(0)
+            raise OSError(errno.ENOBUFS, "No buffer space available")
+        return super().recv_into(buf)
+
+
+def test_an_overflow_is_counted_by_the_gap_and_said() -> None:
+    """Edge case built here: ENOBUFS, then the next event of cpu 0 five numbers on: four
+    lost, said with the overflow; an ENOBUFS with no gap seen yet is a loss of unknown
+    size, still a record."""
+    events = _captured_events()[1:4]
+    backend = netlink.NetlinkBackend()
+    backend.rcvbuf = 8 << 20
+    backend.sock = _OverflowSocket([_datagram(events[0], 0), None, _datagram(events[1], 5)])
+    calls = _Calls()
+    backend.drain(calls)
+    assert calls.calls[-1] == ("lost", 4, "proc connector sequence gap on cpu 0 (netlink "
+                               "ENOBUFS: the 8 MiB receive buffer was full)")
+    backend.sock = _OverflowSocket([None])
+    backend.drain(calls)
+    assert calls.calls[-1] == ("lost", None, "netlink ENOBUFS: the 8 MiB receive buffer was "
+                               "full")
+
+
+def test_a_full_receive_buffer_is_reported_as_lost_events(tmp_path: Path) -> None:
+    """A real overflow: a watcher given a tiny buffer (--rcvbuf 0.0625: 128 KiB) is stopped
+    by its own command, which then starts 300 processes (~900 events, ~1 KiB of buffer
+    each) and lets it go on. The kernel drops what does not fit; the watcher must say so:
+    events_lost records whose counts come from the sequence gaps, EventsLost, exit 1."""
+    _root_or_skip()
+    proc = _watch(tmp_path, "--backend", "netlink", "--rcvbuf", "0.0625", "--", "bash", "-c",
+                  "kill -STOP $PPID; for i in $(seq 300); do /bin/true; done; "
+                  "kill -CONT $PPID")
+    records = list(pool.read(tmp_path))
+    lost = [r for r in records if r["ev.event"] == "events_lost"]
+    assert proc.returncode == 1, proc.stderr
+    assert "; receive buffer 0.125 MiB (SO_RCVBUFFORCE);" in proc.stderr
+    assert lost and any("ENOBUFS" in r["ev.reason"] for r in lost), lost
+    counted = sum(r.get("ev.events_lost") or 1 for r in lost)
+    assert f"EventsLost x{counted} (" in proc.stderr
+    # only the command's tree is written: some of its 300 children's exits were lost
+    exits = [r for r in records if r["ev.event"] == "exit"]
+    assert len(exits) < 300
+    # A CPU's gap shows with its next message; where none came before the watch ended
+    # (the machine idle), the loss is said with an unknown size (ENOBUFS), never dropped.
+    # When every gap was seen, the counts cover every missing exit.
+    unknown = [r for r in lost if r.get("ev.events_lost") is None]
+    assert all("ENOBUFS" in r["ev.reason"] for r in unknown)
+    if not unknown:
+        assert 300 <= len(exits) + counted, (len(exits), counted)
 
 
 @pytest.mark.parametrize(

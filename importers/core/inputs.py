@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from .errors import UnusableInput
+from .report import UNREADABLE_FILE, ImportReport
 
 _KINDS = {
     stat.S_IFIFO: "a FIFO (named pipe)",
@@ -130,3 +131,18 @@ def walk_files(roots: Iterable[str | os.PathLike],
                         problems.append((str(path), exc.what))
                     continue
                 yield path
+
+
+def lines_until_error(fh: BinaryIO, report: ImportReport, origin: str) -> Iterator[bytes]:
+    """The lines of an open binary file, as iterating it gives them; a read error mid-file
+    (EIO: a bad block, a lost NFS server) ends them as the end of the file would, named as
+    ``UnreadableFile``, so what was read is kept and parsed (not a traceback that loses it)."""
+    try:
+        yield from fh
+    except OSError as exc:
+        try:
+            where = f" after byte {fh.tell()}"
+        except OSError:
+            where = ""
+        report.problem(UNREADABLE_FILE, f"{origin}: {exc.strerror or exc}{where}; the rest "
+                       "of the file was not read")

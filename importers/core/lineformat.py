@@ -23,7 +23,7 @@ from typing import Any
 
 from .clock import ISO_TIME  # noqa: F401 - the tables' time format, named here for them
 from .errors import UnusableInput
-from .report import INVALID_UTF8, ImportReport
+from .report import INVALID_UTF8, UNREADABLE_FILE, ImportReport
 
 # ``Variant.time_format`` ISO_TIME (``YYYY-MM-DD HH:MM:SS[.ffffff]``) and strptime formats are
 # read by the stream's clock (importers.core.clock.Clock.parse_format).
@@ -296,7 +296,8 @@ def read_line_blocks(
     cut at a line start by :mod:`importers.core.parallel`).
     """
     try:
-        fh = open(path, "rb")  # noqa: SIM115 - closed below, generator lifetime
+        # unbuffered: each read is one read(2), so a read error keeps the bytes before it
+        fh = open(path, "rb", buffering=0)  # noqa: SIM115 - closed below, generator lifetime
     except OSError as exc:
         raise UnusableInput(
             "cannot read", str(path), exc.strerror or "check that it exists and is readable"
@@ -308,11 +309,18 @@ def read_line_blocks(
         lineno = first_lineno
         tail = b""
         while True:
-            if remaining < 0:
-                chunk = fh.read(block_size)
-            else:
-                chunk = fh.read(min(block_size, remaining)) if remaining else b""
-                remaining -= len(chunk)
+            try:
+                if remaining < 0:
+                    chunk = fh.read(block_size)
+                else:
+                    chunk = fh.read(min(block_size, remaining)) if remaining else b""
+                    remaining -= len(chunk)
+            except OSError as exc:
+                # EIO mid-file (a bad block, a lost NFS server): what was read is kept and
+                # parsed as if the file ended here, the rest is named, never a traceback
+                report.problem(UNREADABLE_FILE, f"{path}: {exc.strerror or exc} after byte "
+                               f"{fh.tell()}; the rest of the file was not read")
+                chunk, remaining = b"", 0
             if chunk:
                 report.advance(len(chunk))
                 data = tail + chunk if tail else chunk

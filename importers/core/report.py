@@ -25,6 +25,8 @@ INVALID_UTF8 = "InvalidUtf8"            # bytes decoded with replacement charact
 EVENTS_LOST = "EventsLost"              # a live source reported lost events
 TRUNCATED_INPUT = "TruncatedInput"      # a file shorter than its own header says
 FOLLOW_LOST = "FollowLost"              # a followed log rotated or truncated away unread
+FOREIGN_FILE = "ForeignFile"            # a file among an input's own (in a Parsl run dir)
+                                        # in another format: not read, named
 
 PROBLEMS = frozenset(
     {
@@ -39,6 +41,7 @@ PROBLEMS = frozenset(
         EVENTS_LOST,
         TRUNCATED_INPUT,
         FOLLOW_LOST,
+        FOREIGN_FILE,
     }
 )
 
@@ -47,7 +50,7 @@ PROBLEMS = frozenset(
 # are not partial; they are only named.
 PARTIAL_PROBLEMS = frozenset(
     {UNPARSED_LINE, BAD_TIMESTAMP, UNREADABLE_TABLE, COMMAND_FAILED, UNREADABLE_FILE,
-     INVALID_UTF8, EVENTS_LOST, TRUNCATED_INPUT, FOLLOW_LOST}
+     INVALID_UTF8, EVENTS_LOST, TRUNCATED_INPUT, FOLLOW_LOST, FOREIGN_FILE}
 )
 
 

@@ -35,8 +35,9 @@ class Source:
     ``sniff_rank`` orders the sniffs (lower first) where two formats could look alike.
     ``unit`` says how ``auto`` groups a source's files into pool files
     (:mod:`importers.core.identity`): ``file`` one per file, ``run`` one per container
-    (``container_of``, e.g. a Parsl run dir) the walk covers whole, ``all`` one for all of
-    them together (squeue snapshots, whose state changes lie between files).
+    (``container_of``, e.g. a Parsl run dir) the walk covers whole, ``dir`` one for the
+    files of each directory together (squeue snapshots, whose state changes lie between the
+    files one loop saved into one directory), ``all`` one for all of them together.
     """
 
     name: str

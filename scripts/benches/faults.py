@@ -5,16 +5,19 @@
 
 Prints:
 - bad-input corpus: items tried and passed (every importer over every item of fixtures/bad/
-  plus the FIFO, directory, symlinks and 10 MB line made at run time), and the input lines
-  accounted for (records + continuation lines + unparsed = lines read; must be 100%);
+  plus the FIFO, directory, symlinks, 10 MB line and run dir with strangers made at run
+  time), and the input lines accounted for (records + continuation lines + unparsed = lines
+  read; must be 100%);
+- read errors: imports meeting EIO mid-file (a preloaded shim, tests/test_read_errors.py)
+  that kept every line read before it, named the file and exited 1;
 - SIGKILL runs survived: imports (-j 1 and -j 2) killed at random points, each leaving the
   previous pool file byte for byte or the new one complete, no partial file visible, no
   worker left, leftovers cleaned by the next run;
 - concurrent writers: imports, a live watcher (as root) and a reader in one pool at once;
   events lost (must be 0), files that differ from a sequential import, reader errors.
 
-The checks are the test suite's own (tests/test_bad_inputs.py, test_crash_safety.py,
-test_concurrent_writers.py), run at a larger scale.
+The checks are the test suite's own (tests/test_bad_inputs.py, test_read_errors.py,
+test_crash_safety.py, test_concurrent_writers.py), run at a larger scale.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import contextlib
 import importlib.util
 import io
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -120,6 +124,59 @@ def concurrent_figures(work: Path) -> dict[str, int]:
         return {"FAILED": str(exc)}
 
 
+def eio_figures(work: Path) -> dict[str, int] | None:
+    """Imports that meet EIO mid-file (tests/test_read_errors.py's preloaded shim): each
+    must exit 1 without a traceback, name the file, keep every line read before the error
+    and, in a run dir, every other file. None without a C compiler."""
+    eio = _load("test_read_errors")
+    directory = work / "eio"
+    directory.mkdir()
+    shim = eio.build_shim(directory)
+    if shim is None:
+        return None
+    figures = {"tried": 0, "passed": 0}
+    failures: list[str] = []
+    for name, (source, times, header, argv) in sorted(eio.TEXT_CASES.items()):
+        figures["tried"] += 1
+        case = directory / name
+        case.mkdir()
+        path = eio.repeated(source, times, case / source.name, keep_header=header)
+        at = path.stat().st_size * 3 // 4
+        try:
+            proc = eio.import_with_eio(shim, path, at, [*argv, str(path)], case / "pool")
+            eio.said(proc, path)
+            eio.assert_kept_before_the_error(path, at, list(_pool_read(case / "pool")),
+                                             header_lines=1 if header else 0)
+            figures["passed"] += 1
+        except AssertionError as exc:
+            failures.append(f"{name}: {exc}")
+    figures["tried"] += 1          # a run dir whose parsl.log fails half-way
+    runinfo = directory / "runinfo"
+    shutil.copytree(eio.FIXTURES / "parsl" / "2026.10.26" / "runinfo", runinfo)
+    bad = runinfo / "000" / "parsl.log"
+    at = bad.stat().st_size // 2
+    try:
+        proc = eio.import_with_eio(shim, bad, at, ["parsl-logs", str(runinfo), "--tz", "UTC"],
+                                   directory / "run-pool")
+        eio.said(proc, bad)
+        records = list(_pool_read(directory / "run-pool"))
+        eio.assert_kept_before_the_error(bad, at, records)
+        others = {str(p) for p in runinfo.rglob("*.log") if p != bad and p.stat().st_size}
+        assert others <= {r["ev.origin"] for r in records}, "other files of the run dir lost"
+        figures["passed"] += 1
+    except AssertionError as exc:
+        failures.append(f"run dir: {exc}")
+    for failure in failures[:5]:
+        print(f"faults: EIO FAILED {failure}", file=sys.stderr)
+    return figures
+
+
+def _pool_read(pool_dir: Path):
+    from importers.core import pool
+
+    return pool.read(pool_dir)
+
+
 def report(sizes=None, repeat=None, workdir=None):
     """The figures, one line each (bench.py prints them); sizes and repeats do not apply."""
     kills = int(os.environ.get("EV_CRASH_KILLS", "10"))
@@ -130,6 +187,10 @@ def report(sizes=None, repeat=None, workdir=None):
         yield (f"faults: bad-input corpus: {c['passed']}/{c['tried']} importer x item runs "
                f"passed; input lines accounted {c['accounted']:,}/{c['lines']:,} "
                f"({share:.1f}%)")
+        e = eio_figures(work)
+        yield ("faults: read error (EIO) mid-file: no C compiler to build the shim"
+               if e is None else f"faults: read error (EIO) mid-file: {e['passed']}/"
+               f"{e['tried']} imports kept every line read before it, named the file, exit 1")
         for setting, text in crash_figures(work, kills).items():
             yield f"faults: SIGKILL at random points, {setting}: {text}"
         f = concurrent_figures(work)

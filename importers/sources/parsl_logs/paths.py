@@ -18,7 +18,7 @@ from typing import Any
 
 from ...core.errors import UnusableInput
 from ...core.inputs import check_path
-from ...core.report import ImportReport
+from ...core.report import FOREIGN_FILE, ImportReport
 from ...core.timezones import resolve_zone
 from .keys import BLOCK_ID, EXECUTOR, MANAGER_ID, RUN_DIR, RUN_ID, WORKER_ID
 
@@ -86,6 +86,19 @@ class RunContext:
     start_epoch: float | None = None
     end_epoch: float | None = None
     end_offset_seconds: float | None = None
+    # the first block submission (a submit script's name): when a 1.x run was already on
+    first_submitted: float | None = None
+
+    def span(self) -> tuple[float, float] | None:
+        """The absolute times the run's files can hold: parsl.log's first and last epoch, or
+        for 1.x from its first block submission on (its end is not known). A time in the
+        hour repeated when clocks go back with one reading outside is the other one."""
+        if self.offset_from == "parsl.log" and self.start_epoch is not None \
+                and self.end_epoch is not None:
+            return self.start_epoch, self.end_epoch
+        if self.first_submitted is not None:
+            return self.first_submitted, float("inf")
+        return None
 
 
 # submit_scripts/parsl.<executor>.block-<n>.<epoch>.sh (2022.10 on), parsl.<provider>.<epoch>.sh
@@ -96,6 +109,15 @@ _SUBMIT_EPOCH = re.compile(r"\.(\d{9,11}\.\d+)\.sh$")
 _LAUNCHED_MS = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) .*\bLaunched block ")
 
 
+def _submit_epochs(run_dir: Path) -> list[float]:
+    """The epochs in the run's submit script names, in order."""
+    try:
+        return sorted(float(m[1]) for p in (run_dir / "submit_scripts").iterdir()
+                      if (m := _SUBMIT_EPOCH.search(p.name)))
+    except OSError:
+        return []
+
+
 def _offset_from_submit_scripts(run_dir: Path, parsl_log: Path,
                                 max_lines: int = 20_000) -> float | None:
     """local - epoch for a run whose parsl.log prints local time only (Parsl 1.x).
@@ -104,11 +126,7 @@ def _offset_from_submit_scripts(run_dir: Path, parsl_log: Path,
     first "Launched block" line its local time a few milliseconds later; rounded to the
     quarter hour zones use, as for v2022 lines.
     """
-    try:
-        epochs = sorted(float(m[1]) for p in (run_dir / "submit_scripts").iterdir()
-                        if (m := _SUBMIT_EPOCH.search(p.name)))
-    except OSError:
-        return None
+    epochs = _submit_epochs(run_dir)
     if not epochs:
         return None
     try:
@@ -162,8 +180,13 @@ def zone_of_run(ctx: RunContext) -> tuple[tzinfo, str] | None:
                                                           (ctx.end_epoch,
                                                            ctx.end_offset_seconds)))
 
-    said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the start of the run's parsl.log, "
-            f"UTC{ctx.end_offset_seconds / 3600:+g}h at its end")
+    if ctx.offset_from == "parsl.log":
+        said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the start of the run's parsl.log, "
+                f"UTC{ctx.end_offset_seconds / 3600:+g}h at its end")
+    else:
+        said = (f"UTC{ctx.offset_seconds / 3600:+g}h at the run's first block submission, "
+                f"UTC{ctx.end_offset_seconds / 3600:+g}h after parsl.log's local time went "
+                "back")
     machine, key = resolve_zone(None)
     if fits(machine):
         return machine, f"{key.split(' (')[0]} (this machine's zone, which fits {said})"
@@ -206,7 +229,48 @@ def scan_run(run_dir: Path, max_lines: int = 400) -> RunContext:
     if ctx.offset_seconds is None and (run_dir / "parsl.log").is_file():
         ctx.offset_seconds = _offset_from_submit_scripts(run_dir, run_dir / "parsl.log")
         ctx.offset_from = "submit script names and parsl.log"
+    if ctx.start_epoch is None:
+        ctx.first_submitted = next(iter(_submit_epochs(run_dir)), None)
+        back = (_clock_went_back(run_dir / "parsl.log")
+                if ctx.offset_seconds is not None and ctx.first_submitted is not None else None)
+        if back is not None:
+            # a 1.x run across the change: its second offset, for zone_of_run
+            after, went_back = back
+            ctx.start_epoch = ctx.first_submitted
+            ctx.end_offset_seconds = ctx.offset_seconds - went_back
+            ctx.end_epoch = after - ctx.end_offset_seconds
     return ctx
+
+
+_MS_LOCAL = re.compile(rb"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) ")
+
+
+def _clock_went_back(parsl_log: Path, limit: int = 256 << 20) -> tuple[float, float] | None:
+    """For a run whose logs print local time only (1.x): (the local time just after, as
+    seconds, and by how much) where parsl.log's local time goes back by 15 min to 2 h, a
+    clock going back (a log does not go backwards), or None."""
+    last: float | None = None
+    try:
+        with open(parsl_log, "rb") as fh:
+            read = 0
+            for raw in fh:
+                read += len(raw)
+                if read > limit:
+                    break
+                m = _MS_LOCAL.match(raw)
+                if m is None:
+                    continue
+                try:
+                    local = datetime.fromisoformat(m[1].decode()).replace(
+                        tzinfo=timezone.utc).timestamp()
+                except ValueError:
+                    continue
+                if last is not None and 900 <= last - local <= 7200:
+                    return local, round((last - local) / 900) * 900
+                last = local
+    except OSError:
+        return None
+    return None
 
 
 def zone_of_runs(runinfo: Path) -> tuple[tzinfo, str] | None:
@@ -234,19 +298,14 @@ def zone_of_runs(runinfo: Path) -> tuple[tzinfo, str] | None:
 
 
 def run_spans(runinfo: Path) -> list[tuple[float, float]]:
-    """(first, last) epoch of each run dir's parsl.log under ``runinfo`` (v2022 lines print
-    the epoch): the absolute spans the monitoring DB beside them can hold. A time in the
-    hour repeated when clocks go back is read as the occurrence inside them."""
+    """The span of each run dir under ``runinfo`` (:meth:`RunContext.span`): the absolute
+    times the monitoring DB beside them can hold. A time in the hour repeated when clocks
+    go back is read as the occurrence inside them."""
     try:
         runs = sorted(p for p in runinfo.iterdir() if _RUN_DIR.match(p.name) and p.is_dir())
     except OSError:
         return []
-    spans = []
-    for run in runs:
-        ctx = scan_run(run)
-        if ctx.start_epoch is not None and ctx.end_epoch is not None:
-            spans.append((ctx.start_epoch, ctx.end_epoch))
-    return spans
+    return [span for run in runs if (span := scan_run(run).span()) is not None]
 
 
 def is_log_file(path: Path) -> bool:
@@ -254,36 +313,83 @@ def is_log_file(path: Path) -> bool:
     return path.name.endswith(LOG_SUFFIXES) or path.name.endswith(".sh.ec")
 
 
+# How much of a file is looked at to decide whether it holds a Parsl log.
+FORMAT_HEAD_BYTES = 65536
+EXIT_CODE = re.compile(rb"\s*(?:-?\d+|-)\s*")  # "-": the job started, never ended
+NOT_PARSL_TODO = ("no line in its first 64 KiB is in a Parsl log format (parsl.log, interchange, "
+                  "manager, worker, monitoring logs, Parsl's *.jsonlog, submit_scripts/*.sh.ec)")
+
+
+def not_parsl_reason(path: Path, head: bytes) -> str | None:
+    """Why a file at a Parsl log's place (``*.log``, ``*.jsonlog``, ``*.sh.ec`` in a run dir)
+    holds no Parsl log, or None when it does, or may: nothing written yet (empty, blank, the
+    NULs a crash leaves), or only the start of a first record (a log being written, as
+    ``auto --follow`` sees one) are Parsl's by place. Anything else (a Redis log, an sacct
+    dump, binary junk copied in) is not read as Parsl's (the rule in docs/design.md §5)."""
+    from .source import sniff_file
+
+    if not head.strip(b" \t\r\n\0"):
+        return None
+    first, newline, _rest = head.partition(b"\n")
+    if path.name.endswith(".sh.ec"):
+        return None if EXIT_CODE.fullmatch(first) else "not an exit code (*.sh.ec holds one)"
+    if not newline and len(head) < FORMAT_HEAD_BYTES and head[:1] in b"{0123456789":
+        try:
+            head.decode("utf-8")
+            return None      # a first record still being written
+        except UnicodeDecodeError:
+            pass
+    if sniff_file(path, head):
+        return None
+    if path.name.endswith(".jsonlog"):
+        return "not a Parsl *.jsonlog (its first line is no Parsl log record)"
+    return "not a Parsl log (no line in its first 64 KiB is in a Parsl log format)"
+
+
 def _check_format(path: Path) -> None:
     """A file named on the command line must be a Parsl log before anything is written: a
     Redis log or sacct output given to parsl-logs is one error line, not N unparsed lines.
-    (Files in a run dir are Parsl's by place and are read whatever they hold.)"""
+    Inside a run dir too, where an empty or just-started log is Parsl's by place
+    (:func:`not_parsl_reason`)."""
     from ...core.identity import real_path
     from ...core.inputs import read_head
-    from .source import sniff_file
 
+    head = read_head(path, FORMAT_HEAD_BYTES)
     if run_dir_of(Path(real_path(path))) is not None:
-        return   # inside a run dir: Parsl's by place (an empty parsl.log is no records)
-    head = read_head(path, 65536)
+        why = not_parsl_reason(path, head)
+        if why is not None:
+            raise UnusableInput(why, str(path), NOT_PARSL_TODO)
+        return
     if not head.strip():
         raise UnusableInput("empty file, not a Parsl log", str(path),
                             "give a runinfo/ dir, a run dir such as runinfo/000, or log files")
+    from .source import sniff_file
+
     if not sniff_file(path, head):
-        raise UnusableInput(
-            "not a Parsl log", str(path),
-            "no line in its first 64 KiB is in a Parsl log format (parsl.log, interchange, "
-            "manager, worker, monitoring logs, Parsl's *.jsonlog, submit_scripts/*.sh.ec)")
+        raise UnusableInput("not a Parsl log", str(path), NOT_PARSL_TODO)
 
 
-def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path]]:
-    """(log files to read, other files seen) under the given files and directories."""
+def log_files(paths: Iterable[str | os.PathLike],
+              foreign: list[tuple[Path, str]] | None = None
+              ) -> tuple[list[Path], list[Path]]:
+    """(log files to read, other files seen) under the given files and directories.
+
+    With ``foreign``, each log-named file found in a directory is looked at, and one that
+    holds no Parsl log goes there as ``(path, why)`` instead of into the logs (a file given
+    by name is checked whatever ``foreign`` is, and refused with :class:`UnusableInput`).
+    """
     logs: list[Path] = []
     others: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             for child in sorted(p.rglob("*")):
                 if child.is_file() or child.is_symlink():
-                    (logs if is_log_file(child) else others).append(child)
+                    if not is_log_file(child):
+                        others.append(child)
+                    elif foreign is not None and (why := _walked_reason(child)) is not None:
+                        foreign.append((child, why))
+                    else:
+                        logs.append(child)
         elif p.exists():
             check_path(p)   # a FIFO or device: one line, never a hang
             _check_format(p)
@@ -296,6 +402,18 @@ def log_files(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[Path
     return logs, others
 
 
+def _walked_reason(path: Path) -> str | None:
+    """:func:`not_parsl_reason` for a file met in a walk; one that cannot be opened is left
+    to the reader, which names it (UnreadableFile) as before."""
+    from ...core.inputs import read_head
+
+    try:
+        head = read_head(path, FORMAT_HEAD_BYTES)
+    except (OSError, UnusableInput):
+        return None
+    return not_parsl_reason(path, head)
+
+
 @dataclass(frozen=True)
 class FileJob:
     """One log file and what its place says: the keys of its path and run, and its zone."""
@@ -304,6 +422,7 @@ class FileJob:
     base: dict[str, Any]
     zone: tzinfo
     zone_label: str
+    spans: tuple[tuple[float, float], ...] = ()   # the run's (RunContext.span)
 
     @property
     def kind(self) -> str:
@@ -315,9 +434,12 @@ class FileJob:
 def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
                report: ImportReport) -> list[FileJob]:
     """The files to read, with their path keys, run id and zone (one parsl.log scan per run)."""
-    logs, others = log_files(paths)
+    foreign: list[tuple[Path, str]] = []
+    logs, others = log_files(paths, foreign)
     if others:
         report.assume("not logs, skipped", f"{len(others)} files")
+    for path, why in foreign:    # named and counted (exit 1), never read as Parsl's
+        report.problem(FOREIGN_FILE, f"{path}: {why}")
     explicit_zone = resolve_zone(tz) if tz else None
     contexts: dict[Path, RunContext] = {}
     named_zones: dict[Path | None, tuple[tzinfo, str] | None] = {}
@@ -345,5 +467,6 @@ def plan_files(paths: Iterable[str | os.PathLike], tz: str | None,
                          f"{ctx.offset_from}")
         else:
             zone, label = resolve_zone(None)
-        jobs.append(FileJob(path, base, zone, label))
+        span = ctx.span() if ctx else None
+        jobs.append(FileJob(path, base, zone, label, (span,) if span else ()))
     return jobs

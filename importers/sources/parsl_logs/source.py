@@ -23,7 +23,7 @@ from .exit_codes import exit_code_records
 from .formats import LINES, V2022
 from .jsonlog import json_records
 from .keys import SOURCE_NAME
-from .paths import FileJob, log_files, plan_files, run_dir_of
+from .paths import EXIT_CODE, FileJob, log_files, plan_files, run_dir_of
 from .text import text_records
 
 
@@ -32,7 +32,8 @@ def records_of(job: FileJob, report: ImportReport, part: Part | None = None,
     """The records of one file (or of one part of a big text file)."""
     origin = str(job.path)
     try:
-        clock = Clock(job.zone, job.zone_label, report)   # one per file, or part of one
+        # one per file, or part of one; the run's span tells a repeated hour's time too
+        clock = Clock(job.zone, job.zone_label, report, spans=list(job.spans))
         if job.kind == "json":
             yield from json_records(job.path, origin, job.base, report, clock)
         elif job.kind == "ec":
@@ -134,9 +135,10 @@ def sniff(head: bytes) -> bool:
 
 def sniff_file(path: Path, head: bytes) -> bool:
     """A Parsl log by content (for ``auto``): a text log in a known format, a Parsl
-    ``*.jsonlog`` (its records name a ``funcname``), or a block's ``*.sh.ec`` in a run dir."""
+    ``*.jsonlog`` (its records name a ``funcname``), or a block's ``*.sh.ec`` in a run dir
+    (an exit code, ``-`` or nothing yet)."""
     if path.name.endswith(".sh.ec") and run_dir_of(Path(real_path(path))):
-        return True
+        return not head.strip() or EXIT_CODE.fullmatch(head.partition(b"\n")[0]) is not None
     if path.name.endswith(".jsonlog"):
         return first_json_object(head).get("funcname") is not None
     return sniff(head)
@@ -170,12 +172,23 @@ def cli(args: argparse.Namespace) -> int:
 
 def units_of(paths: list[str]) -> list[Unit]:
     """One pool file per run dir the paths cover whole, one per other log file; a path
-    that does not exist is a unit of its own, whose import fails alone."""
-    missing = [Unit(p, [p]) for p in paths if not os.path.lexists(p)]
-    present = [p for p in paths if os.path.lexists(p)]
+    that cannot be imported (missing, a FIFO, not a Parsl log) is a unit of its own, whose
+    import fails alone: the several-inputs rule (named, the others imported, exit 1)."""
+    alone: list[Unit] = []
+    present: list[str] = []
+    for p in paths:
+        if os.path.isdir(p):
+            present.append(p)
+            continue
+        try:
+            log_files([p])
+        except UnusableInput:
+            alone.append(Unit(p, [p]))
+            continue
+        present.append(p)
     files = log_files(present)[0] if present else []
     roots = [p for p in present if os.path.isdir(p)]
-    return missing + container_units(files, roots, run_dir_of)
+    return alone + container_units(files, roots, run_dir_of)
 
 
 def arguments(p: argparse.ArgumentParser) -> None:

@@ -13,7 +13,13 @@ from ...core.errors import NotPermitted, UnusableInput
 from .tracker import Tracker
 
 ACK_TIMEOUT = 3.0
-RCVBUF = 64 << 20         # proc connector bursts: 64 MiB of socket buffer (root may force)
+# Proc connector bursts (a build, a job's start on a busy node) while the watcher is not
+# scheduled pile up in the socket's receive buffer; when it is full the kernel drops
+# messages (ENOBUFS, then a sequence gap). Asked with SO_RCVBUFFORCE, which root
+# (CAP_NET_ADMIN) may set past net.core.rmem_max; the kernel doubles it for its own
+# bookkeeping, and a proc event costs about 1 KiB of it: 64 MiB holds ~100,000 events.
+RCVBUF = 64 << 20
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33)
 
 # netlink / connector constants (linux/netlink.h, linux/connector.h, linux/cn_proc.h)
 NETLINK_CONNECTOR = 11
@@ -39,14 +45,35 @@ HEADER_BYTES = NLMSGHDR.size + CN_MSG.size + PROC_EV.size
 # The netlink proc connector
 
 
+def raise_receive_buffer(sock: socket.socket, want: int) -> tuple[int, str]:
+    """Ask for ``want`` bytes of receive buffer: SO_RCVBUFFORCE (root), else SO_RCVBUF
+    (capped by net.core.rmem_max). Returns what the kernel granted, as ``getsockopt`` says
+    (twice the request when granted whole), and the option that set it."""
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, want)
+        how = "SO_RCVBUFFORCE"
+    except OSError:       # EPERM without CAP_NET_ADMIN
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, want)
+        how = "SO_RCVBUF"
+    return sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF), how
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1 << 20):.3g} MiB"
+
+
 class NetlinkBackend:
     name = "netlink"
 
-    def __init__(self) -> None:
+    def __init__(self, rcvbuf: int = RCVBUF) -> None:
+        self.want_rcvbuf = rcvbuf
+        self.rcvbuf = 0            # bytes granted (getsockopt SO_RCVBUF), once open
+        self.rcvbuf_how = ""
         self.sock: socket.socket | None = None
         self.seq: dict[int, int] = {}
         self.buf = bytearray(1 << 16)
-        self.lost_pending: list[tuple[int | None, str]] = []
+        self.lost_pending: list[tuple[int, str]] = []     # sequence gaps: (count, where)
+        self.overflowed = False    # ENOBUFS seen, not yet told with a gap
         # our LISTEN carries this in cn_msg.ack; the kernel answers with nonce + 1, which
         # tells our ACK from another watcher's (their ACKs reach every listener too)
         self.nonce = (os.getpid() << 8 | 0x5A) & 0x7FFFFFFF
@@ -62,10 +89,7 @@ class NetlinkBackend:
                 f"{exc.strerror}", "a kernel with CONFIG_CONNECTOR=y and CONFIG_PROC_EVENTS=y "
                 "is needed, or use --backend bcc") from None
         try:
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, 33, RCVBUF)   # SO_RCVBUFFORCE
-            except OSError:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, RCVBUF)
+            self.rcvbuf, self.rcvbuf_how = raise_receive_buffer(sock, self.want_rcvbuf)
             sock.bind((0, CN_IDX_PROC))
             self._control(sock, PROC_CN_MCAST_LISTEN, self.nonce)
         except PermissionError:
@@ -105,6 +129,19 @@ class NetlinkBackend:
                                         os.strerror(err), "run as root")
                 acked = True
         sock.setblocking(False)
+
+    @property
+    def buffer_raised(self) -> bool:
+        """Did the kernel grant the receive buffer asked for (not capped by rmem_max)?"""
+        return self.rcvbuf >= self.want_rcvbuf
+
+    def buffer_text(self) -> str:
+        """The receive buffer, for the summary: what it is, and why it may be small."""
+        text = f"{_mib(self.rcvbuf)} ({self.rcvbuf_how})"
+        if not self.buffer_raised:
+            text += (f", not the {_mib(self.want_rcvbuf)} asked: net.core.rmem_max caps it "
+                     "without root, so bursts may be lost (as events_lost)")
+        return text
 
     @staticmethod
     def _control(sock: socket.socket, op: int, nonce: int = 0) -> None:
@@ -161,8 +198,8 @@ class NetlinkBackend:
                 break
             except OSError as exc:
                 if exc.errno == errno.ENOBUFS:
-                    # the socket buffer overflowed; the sequence gap will give the count
-                    self.lost_pending.append((None, "netlink ENOBUFS (socket buffer full)"))
+                    # the receive buffer overflowed: the sequence gaps give the count
+                    self.overflowed = True
                     continue
                 raise
             for what, cpu, ts, payload, _ack in self._messages(view[:n]):
@@ -185,17 +222,23 @@ class NetlinkBackend:
                 self._report_lost(tracker)
         if self.lost_pending:
             self._report_lost(tracker)
+        if self.overflowed:      # no gap seen yet: how many is unknown, not that some were
+            tracker.lost_events(None, self._overflow_text())
+            self.overflowed = False
         return count
 
+    def _overflow_text(self) -> str:
+        return f"netlink ENOBUFS: the {_mib(self.rcvbuf)} receive buffer was full"
+
     def _report_lost(self, tracker: Tracker) -> None:
-        gaps = [(n, why) for n, why in self.lost_pending if n]
-        nobufs = [why for n, why in self.lost_pending if not n]
+        """One record per CPU's gap, saying when the buffer overflowed meanwhile."""
+        for count, why in self.lost_pending:
+            if self.overflowed:
+                why += f" ({self._overflow_text()})"
+            tracker.lost_events(count, why)
+        if self.lost_pending:
+            self.overflowed = False
         self.lost_pending.clear()
-        if gaps:
-            total = sum(n for n, _ in gaps)
-            tracker.lost_events(total, gaps[0][1] + (" (ENOBUFS)" if nobufs else ""))
-        elif nobufs:
-            tracker.lost_events(None, nobufs[0])
 
     def close(self) -> None:
         if self.sock is not None:

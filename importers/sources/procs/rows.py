@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from ...core.clock import Extent
+from ...core.inputs import lines_until_error
 from ...core.record import LINUX_PID
 from ...core.report import (
     INVALID_UTF8,
@@ -201,7 +202,7 @@ def tool_rows(path: Path, report: ImportReport, origin: str) -> Iterator[Row | t
     variants_by_name = {v.name: v for v in VARIANTS}
     with open(path, "rb") as fh:
         told = 0
-        for lineno, line in enumerate(fh, 1):
+        for lineno, line in enumerate(lines_until_error(fh, report, origin), 1):
             if not lineno & 0x3FF:  # bytes read so far, told every 1024 lines
                 at = fh.tell()
                 report.advance(at - told)

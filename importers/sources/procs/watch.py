@@ -50,7 +50,7 @@ from ...core.pool import PoolAppender, pool_dir
 from ...core.report import ImportReport
 from ...core.source import Source
 from ...core.terminal import printable
-from .netlink import NetlinkBackend
+from .netlink import RCVBUF, NetlinkBackend
 from .proc_files import Node
 from .tracker import Options, Tracker
 from .watch_keys import FLUSH_RECORDS, FLUSH_SECONDS, SOURCE_NAME
@@ -59,8 +59,9 @@ from .watch_keys import FLUSH_RECORDS, FLUSH_SECONDS, SOURCE_NAME
 # Choosing a backend
 
 
-def open_backend(choice: str, say: Callable[[str], None]):
+def open_backend(choice: str, say: Callable[[str], None], rcvbuf: int | None = None):
     """``auto``: bcc, else netlink with one line saying why. ``bcc``/``netlink``: that one.
+    ``rcvbuf``: the netlink receive buffer to ask for (bytes; default ``netlink.RCVBUF``).
 
     Raises an EvImportError (one line, exit 2) when the chosen backend cannot work here.
     """
@@ -77,7 +78,7 @@ def open_backend(choice: str, say: Callable[[str], None]):
                                     "use --backend netlink (the proc connector)") from None
             say(f"watch-procs: bcc backend unavailable ({exc}); using the netlink proc "
                 "connector")
-    backend = NetlinkBackend()
+    backend = NetlinkBackend(rcvbuf or RCVBUF)
     backend.open()
     return backend
 
@@ -88,9 +89,10 @@ def _ident(node: Node) -> str:
 
 
 def watch(opts: Options, pool: str | None, quiet: bool = False,
-          say: Callable[[str], None] | None = None) -> int:
+          say: Callable[[str], None] | None = None, rcvbuf: int | None = None) -> int:
     """Run a watch until its end (command done, --duration, SIGINT/SIGTERM); return the
-    exit code. Prints the backend line(s) and the one-line summary on stderr."""
+    exit code. Prints the backend line(s) and the one-line summary on stderr, which names
+    the netlink receive buffer granted (``rcvbuf`` bytes asked, default 64 MiB)."""
     say = say or (lambda line: print(printable(line), file=sys.stderr, flush=True))
     if os.geteuid() != 0:
         raise NotPermitted(
@@ -99,8 +101,10 @@ def watch(opts: Options, pool: str | None, quiet: bool = False,
             "prolog (docs/procs.md)")
     report = ImportReport()
     node = Node.here()
-    backend = open_backend(opts.backend, say)
+    backend = open_backend(opts.backend, say, rcvbuf)
     report.assume("backend", backend.name)
+    if isinstance(backend, NetlinkBackend):
+        report.assume("receive buffer", backend.buffer_text())
     report.assume("time base", "kernel monotonic clock + offset measured at start")
     batch: list[dict[str, Any]] = []
     tracker = Tracker(node, opts, backend.name, report, batch.append)
@@ -221,7 +225,8 @@ def cli(args: argparse.Namespace) -> int:
         sudo ev-import watch-procs -- bash workload.sh
         sudo ev-import watch-procs --pid-tree 4242 --duration 3600 --pool /scratch/evpool
     """
-    return watch(options_from_args(args), args.pool, quiet=args.quiet)
+    return watch(options_from_args(args), args.pool, quiet=args.quiet,
+                 rcvbuf=int(args.rcvbuf * (1 << 20)) if args.rcvbuf else None)
 
 
 def arguments(w: argparse.ArgumentParser) -> None:
@@ -233,6 +238,10 @@ def arguments(w: argparse.ArgumentParser) -> None:
     w.add_argument("--uid", type=int, metavar="UID", help="only processes of this real uid")
     w.add_argument("--threads", action="store_true",
                    help="also write thread starts/exits (thread_start, thread_exit)")
+    w.add_argument("--rcvbuf", type=float, metavar="MIB",
+                   help=f"netlink: receive buffer to ask for, in MiB (default "
+                   f"{RCVBUF >> 20}; the kernel doubles it; root may exceed "
+                   "net.core.rmem_max)")
     w.add_argument("--linger", type=float, default=1.0, metavar="S",
                    help="after the command exits, wait up to S s for its tree (default 1)")
     w.add_argument("command", nargs=argparse.REMAINDER, metavar="-- CMD ARGS",

@@ -14,7 +14,13 @@ from ...core.record import (
     UNKNOWN_VALUES,
     unparsed,
 )
-from ...core.report import COMMAND_FAILED, TRUNCATED_INPUT, UNPARSED_LINE, ImportReport
+from ...core.report import (
+    COMMAND_FAILED,
+    TRUNCATED_INPUT,
+    UNPARSED_LINE,
+    UNREADABLE_FILE,
+    ImportReport,
+)
 from ...core.timezones import resolve_zone
 from .. import _slurm as sf
 from .events import Emitter
@@ -285,6 +291,11 @@ def read_json(path: str, fh: BinaryIO, origin: str, report: ImportReport,
             raise UnusableInput("not valid JSON", path,
                                 f"{exc}; save it again with sacct --json") from None
         report.problem(TRUNCATED_INPUT, f"{path}: the JSON ends after {count} jobs ({exc})")
+    except OSError as exc:     # EIO mid-file: the jobs read before it are kept, and named
+        if not count:
+            raise UnusableInput("cannot read", path, exc.strerror or str(exc)) from None
+        report.problem(UNREADABLE_FILE, f"{path}: {exc.strerror or exc} after {count} jobs; "
+                       "the rest of the file was not read")
     if not saw_jobs:
         raise UnusableInput("JSON without a jobs list, not sacct --json output", path,
                             "save it with sacct --json")

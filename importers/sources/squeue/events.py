@@ -41,10 +41,13 @@ def snapshot_events(snapshots, report: ImportReport,
     for when, origin, jobs in snapshots:
         for lineno, job, raw in jobs:
             if job is None:
-                report.problem(UNPARSED_LINE, f"{Path(origin).name} line {lineno}")
+                where = f"line {lineno}" if lineno is not None else "a job"
+                report.problem(UNPARSED_LINE, f"{Path(origin).name} {where}")
                 yield unparsed(raw, source=SOURCE_NAME, origin=origin, name=RECORD_NAME,
                                lineno=lineno, created=when,
-                               reason="cells do not match the squeue header")
+                               reason="cells do not match the squeue header"
+                               if lineno is not None else "an squeue --json job that is "
+                               "not a job object")
                 continue
             job[SNAPSHOT_TIME] = when
             if lineno is not None:

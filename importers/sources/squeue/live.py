@@ -60,8 +60,8 @@ def _run_once(squeue: str, report: ImportReport, times: sf.Times,
         raise CommandFailed("squeue failed", " ".join(argv[:3]),
                             said[-1] if said else f"exit status {proc2.returncode}")
     report.assume("format", "squeue -o (ran it; no --json here)")
-    return when, _shown(argv), text_jobs(
-        "squeue", proc2.stdout.decode("utf-8", "replace"), times, nodes, report)
+    return when, _shown(argv), list(text_jobs(
+        "squeue", proc2.stdout.decode("utf-8", "replace").split("\n"), times, nodes, report))
 
 
 def run(*, count: int = 1, interval: float = 5.0, report: ImportReport | None = None,

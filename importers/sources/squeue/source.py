@@ -38,7 +38,7 @@ def sniff_file(path: Path, head: bytes) -> bool:
 
 def import_files(writer: PoolWriter, files: list[Path], tz: str | None,
                  report: ImportReport, jobs: int = 1) -> None:
-    # all snapshots in one import: state changes are seen between them
+    # one directory's snapshots in one import: state changes are seen between them
     writer.write_all(read_files(files, tz=tz, report=report))
 
 
@@ -91,5 +91,5 @@ SOURCE = Source(
     sniff=sniff_file,
     import_files=import_files,
     sniff_rank=40,
-    unit="all",
+    unit="dir",
 )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from typing import Any
 
 from ...core.errors import UnusableInput
@@ -95,10 +97,22 @@ def _text_job(cells: list[str], plan: _TextPlan, times: sf.Times,
     return f
 
 
-def text_jobs(path: str, text: str, times: sf.Times, nodes: sf.NodeLists,
-               report: ImportReport) -> list[tuple[int, dict[str, Any] | None, str]]:
-    lines = text.split("\n")
-    header_line = lines[0] if lines else ""
+def text_plan(path: str, header_line: str) -> _TextPlan:
+    """The columns of an squeue text snapshot from its header line (``|``, ``\\x1f`` or
+    whitespace separated); a first line without JOBID is not squeue output with a header."""
+    plan = (_plan_of(header_line) if len(header_line) <= 4096
+            else _plan_of.__wrapped__(header_line))
+    if plan is None:
+        raise UnusableInput(
+            "not squeue output with a header line", path,
+            "save squeue --json, or squeue -o '%i|%T|%r|...' without -h/--noheader",
+        )
+    return plan
+
+
+@lru_cache(maxsize=64)
+def _plan_of(header_line: str) -> _TextPlan | None:
+    """One plan per distinct header (snapshots of one loop share theirs)."""
     if DELIMITER in header_line:
         delimiter: str | None = DELIMITER
     elif "|" in header_line:
@@ -108,13 +122,18 @@ def text_jobs(path: str, text: str, times: sf.Times, nodes: sf.NodeLists,
     header = header_line.split(delimiter) if delimiter else header_line.split()
     header = [h.strip() for h in header]
     if "JOBID" not in header:
-        raise UnusableInput(
-            "not squeue output with a header line", path,
-            "save squeue --json, or squeue -o '%i|%T|%r|...' without -h/--noheader",
-        )
-    plan = _TextPlan(header, delimiter)
-    out = []
-    for lineno, line in enumerate(lines[1:], 2):
+        return None
+    return _TextPlan(header, delimiter)
+
+
+def text_jobs(path: str, lines: Iterable[str], times: sf.Times, nodes: sf.NodeLists,
+              report: ImportReport) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, job fields or None when the cells do not fit the header, line) for each
+    line after the header, as the lines come: one snapshot is never held whole."""
+    lines = iter(lines)
+    plan = text_plan(path, next(lines, ""))
+    delimiter = plan.delimiter
+    for lineno, line in enumerate(lines, 2):
         if not line.strip():
             continue
         cells = line.split(delimiter) if delimiter else line.split()
@@ -125,19 +144,18 @@ def text_jobs(path: str, text: str, times: sf.Times, nodes: sf.NodeLists,
         else:
             guessed = False
         if len(cells) != plan.width:
-            out.append((lineno, None, line))
+            yield lineno, None, line
             continue
         try:
             job = _text_job(cells, plan, times, nodes)
         except ValueError:
-            out.append((lineno, None, line))
+            yield lineno, None, line
             continue
         if guessed:
             job["ev.raw"] = line
             report.assume("free text", "a '|' inside NAME/COMMENT was split by guess "
                           "(the line is kept in ev.raw)")
-        out.append((lineno, job, line))
-    return out
+        yield lineno, job, line
 
 
 def _free_text_score(plan: _TextPlan, delimiter: str):
