@@ -330,86 +330,34 @@ for _family in FAMILIES:
     )
 
 
-def _selector(routes: list[tuple[Family, re.Pattern[str]]]) -> re.Pattern[str]:
-    """One regex that tells which of a first word's families matches a message, if any.
-
-    Each family's pattern becomes one alternative, wrapped in a group ``_<n>`` (its place in
-    ``routes``) and with its own groups made non-capturing: ``match`` tries the alternatives
-    in order, so the first family that matches wins, as when trying them one by one, but
-    with one call into the regex engine instead of one per family. The winner's own regex
-    then takes its keys (a message of no family costs the one call).
-    """
-    alternatives = []
-    for index, (family, regex) in enumerate(routes):
-        if "(?P=" in regex.pattern:
-            raise ValueError(f"family {family.variant.name!r}: back-references are not "
-                             "supported by the family selector")
-        body = re.sub(r"(?<!\\)\(\?P<\w+>", "(?:", regex.pattern)
-        alternatives.append(f"(?P<_{index}>{body})")
-    selector = re.compile("|".join(alternatives), re.VERBOSE)
-    if selector.groups != len(routes):  # a group the rewrite missed would shift the others
-        raise ValueError(f"family selector of {routes[0][0].first_word!r}: "
-                         f"{selector.groups} groups for {len(routes)} families")
-    return selector
-
-
-# first word -> (its families in order, the selector over them)
-_SELECTORS: dict[str, tuple[list[tuple[Family, re.Pattern[str]]], re.Pattern[str]]] = {
-    word: (routes, _selector(routes)) for word, routes in _ROUTES.items()
-}
-
-
 _NO_KEYS: Mapping[str, Any] = MappingProxyType({})
 
 
 def message_keys(msg: str) -> tuple[str, Mapping[str, Any]]:
-    """The event name and keys a message implies (``"log"`` and no keys for most).
-
-    The hot path (a message whose first word starts no family) is one ``find`` and one
-    dict look-up; no dict is made for its keys.
-    """
-    if msg[:1] == "[":
-        return _tagged_message_keys(msg)
-    space = msg.find(" ")
-    route = _SELECTORS.get(msg[:space] if space >= 0 else msg)
-    if route is None:
-        return "log", _NO_KEYS
-    return _family_keys(msg, route, {})
-
-
-def _tagged_message_keys(msg: str) -> tuple[str, Mapping[str, Any]]:
-    """A message starting with ``[``: an executor's scaling prefix (its label is a key) or
-    a 1.x thread tag; the family is matched after it."""
+    """The event name and keys a message implies (``"log"`` and no keys for most)."""
     keys: dict[str, Any] = {}
-    if msg.startswith(_SCALING_PREFIX):
-        end = msg.find("] ", len(_SCALING_PREFIX))
-        if end > 0:
-            keys[EXECUTOR] = msg[len(_SCALING_PREFIX):end]
-            msg = msg[end + 2:]
-    else:
-        tag = _THREAD_TAG.match(msg)
-        if tag is not None:
-            msg = msg[tag.end():]
-    route = _SELECTORS.get(msg.partition(" ")[0])
-    if route is None:
+    if msg[:1] == "[":
+        if msg.startswith(_SCALING_PREFIX):
+            end = msg.find("] ", len(_SCALING_PREFIX))
+            if end > 0:
+                keys[EXECUTOR] = msg[len(_SCALING_PREFIX):end]
+                msg = msg[end + 2:]
+        else:
+            tag = _THREAD_TAG.match(msg)
+            if tag is not None:
+                msg = msg[tag.end():]
+    routes = _ROUTES.get(msg.partition(" ")[0])
+    if routes is None:
         return "log", keys or _NO_KEYS
-    return _family_keys(msg, route, keys)
-
-
-def _family_keys(
-    msg: str, route: tuple[list[tuple[Family, re.Pattern[str]]], re.Pattern[str]],
-    keys: dict[str, Any],
-) -> tuple[str, Mapping[str, Any]]:
-    routes, selector = route
-    hit = selector.match(msg)
-    if hit is None:
-        return "log", keys
-    family, regex = routes[int(hit.lastgroup[1:])]
-    m = regex.match(msg)
-    for group, (key, conv) in family.keys.items():
-        value = m[group]
-        if value is not None:
-            keys[key] = conv(value)
-    if family.extra is not None:
-        keys.update((k, v) for k, v in family.extra(m).items() if v is not None)
-    return family.event, keys
+    for family, regex in routes:
+        m = regex.match(msg)
+        if m is None:
+            continue
+        for group, (key, conv) in family.keys.items():
+            value = m[group]
+            if value is not None:
+                keys[key] = conv(value)
+        if family.extra is not None:
+            keys.update((k, v) for k, v in family.extra(m).items() if v is not None)
+        return family.event, keys
+    return "log", keys
