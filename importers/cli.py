@@ -102,4 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         # stdout/stderr closed under us (e.g. piped into head): nothing left to tell.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stderr.fileno())
         return EXIT_PARTIAL
+    except Exception as exc:  # noqa: BLE001 - only DuckDB's out-of-memory is translated
+        if type(exc).__name__ != "OutOfMemoryException":
+            raise
+        print("error: the analysis ran out of DuckDB's memory limit "
+              f"({os.environ.get('EV_DUCKDB_MEMORY', '256MB')}); "
+              "set EV_DUCKDB_MEMORY higher (e.g. EV_DUCKDB_MEMORY=2GB) or narrow the query",
+              file=sys.stderr)
+        return 2
 

@@ -271,10 +271,13 @@ class Query:
         return {k for k in used if k in self.pool.schema.columns}
 
     def narrow_sql(self, columns: Sequence[str], with_json: bool = False,
-                   ordered: bool = True) -> str:
+                   ordered: bool = True, lines: str | None = None) -> str:
         """SQL over the raw lines that extracts only ``columns`` and the filters' keys, each
         line parsed once (``json_extract_string`` of a list of pointers): for ``records()``
-        (which needs the raw line) and ``show``. Unknown columns are NULL."""
+        (which needs the raw line) and ``show``. Unknown columns are NULL.
+
+        ``lines`` is a relation of ``(json, filename)`` rows to read instead of the pool's
+        files (the exports read back lines they sorted first)."""
         schema = self.pool.schema
         wanted = list(dict.fromkeys([*columns, *sorted(self.keys()), "created", "ev.lineno"]))
         cols = [schema.columns[c] for c in wanted if c in schema.columns]
@@ -295,7 +298,7 @@ class Query:
         typed.append(f"filename AS {quote_ident(FILE_KEY)}")
         typed.append(f"json AS {_JSON}")
         inner = (f"SELECT json, filename, json_extract_string(json, [{ptrs}]) AS __v "
-                 f"FROM {load.raw_source_sql(self.pool.files)}")
+                 f"FROM {lines or load.raw_source_sql(self.pool.files)}")
         source = f"(SELECT {', '.join(typed)} FROM ({inner}))"
         have = set(schema.columns) | {FILE_KEY, "ev.reason"}
         select = [quote_ident(c) if c in have else f"NULL AS {quote_ident(c)}" for c in columns]
