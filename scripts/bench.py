@@ -2,8 +2,10 @@
 """Time each importer on a large input built from the real fixtures, against floors.
 
 Machines here are noisy, so every figure is the median of ``--repeat`` runs and is reported
-as a *ratio* to a floor measured in the same run, never as one absolute time. Each
-measurement runs in a fresh subprocess so its peak RSS (``ru_maxrss``) is its own.
+as a *ratio* to a floor measured in the same run, never as one absolute time. The
+measurements of one input alternate (floor, ours, ..., floor, ours, ...) so that each sees
+the same load. Each measurement runs in a fresh subprocess so its peak RSS (``ru_maxrss``)
+is its own.
 
     python scripts/bench.py parsl-db                 # 10^5 and 10^6 rows, 3 repeats
     python scripts/bench.py parsl-db --sizes 1e5 --repeat 5
@@ -103,11 +105,17 @@ def run(bench: str, sizes: list[int], repeat: int, workdir: Path) -> list[dict]:
         outdir = workdir / "out"
         outdir.mkdir(exist_ok=True)
         row = {"bench": bench, "units": units}
+        # Round-robin (floor, ours, ..., floor, ours, ...), not each measurement's repeats
+        # in a row: on a shared machine the load changes by the minute, and a ratio is only
+        # fair when both sides saw the same load.
+        runs: dict[str, list[dict]] = {name: [] for name in measurements}
+        for _ in range(repeat):
+            for name in measurements:
+                runs[name].append(measure(bench, name, path, outdir))
         for name in measurements:
-            runs = [measure(bench, name, path, outdir) for _ in range(repeat)]
             row[name] = {
-                "per_s": units / statistics.median(r["seconds"] for r in runs),
-                "rss_mib": max(r["maxrss_mib"] for r in runs),
+                "per_s": units / statistics.median(r["seconds"] for r in runs[name]),
+                "rss_mib": max(r["maxrss_mib"] for r in runs[name]),
             }
         results.append(row)
         floor = row["floor"]["per_s"]

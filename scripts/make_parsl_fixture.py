@@ -54,6 +54,33 @@ local times of the millisecond formats and of the DB::
     /tmp/fx-parsl/v2024/bin/python scripts/make_parsl_fixture.py --tz America/Chicago \\
         --out fixtures/parsl/2024.12.30
 
+``--fake-start`` runs the workflow under Debian's libfaketime (``apt-get install faketime
+libfaketime``) with the clock set to that UTC time when the run starts; ``--span`` keeps the
+workflow submitting small tasks for that many seconds. Together with ``--tz`` they make a run
+whose logs and monitoring DB cross a daylight-saving change (fixtures/dst/parsl/)::
+
+    /tmp/fx-parsl/vnew/bin/python scripts/make_parsl_fixture.py --tz Europe/Berlin \\
+        --fake-start 2026-10-25T00:59:10Z --span 80 --runs 1 \\
+        --out fixtures/dst/parsl/fall-back-2026.10.26
+
+    # Parsl 1.x prints local time only, in every log: run 000 crosses the change,
+    # run 001 lies wholly in the repeated hour's second occurrence
+    /tmp/fx-parsl/v12/bin/python scripts/make_parsl_fixture.py --tz Europe/Berlin \\
+        --fake-start 2026-10-25T00:59:30Z --span 35 --runs 2 --poll-period 1000 \\
+        --out fixtures/dst/parsl/fall-back-1.2.0
+
+The fake clock is the real one plus a fixed offset (``FAKETIME=-<seconds>``, real speed), and
+LD_PRELOAD/FAKETIME are in the environment of the run, so the interchange, the worker pools,
+their workers and the monitoring processes all see the same fake time.
+``FAKETIME_DONT_FAKE_MONOTONIC=1`` keeps the monotonic clock real: Python's timed lock waits
+(``threading.Event.wait``, Parsl's timers) use ``sem_clockwait`` on the monotonic clock, which
+libfaketime 0.9.10 does not wrap, so a faked monotonic deadline would never come. But that
+libfaketime also shifts the absolute monotonic deadline of ``clock_nanosleep`` (Python's
+``time.sleep``) by the offset, and every ``time.sleep`` fails with EINVAL; so the run gets a
+``sitecustomize`` (in a temporary dir on PYTHONPATH, inherited by every Python process it
+starts) whose only act is ``time.sleep = lambda s: select.select([], [], [], s)``: a relative
+timeout, the same wait.
+
 ``--out`` is wiped (only its ``runinfo/``, metadata.json and README.txt) before
 the run.  The script must be run with the venv's python directly: it puts
 that interpreter's bin dir on PATH so ``process_worker_pool.py`` and
@@ -83,7 +110,7 @@ TABLES = ["workflow", "task", "try", "status", "block", "node", "resource"]
 # workflow (runs inside the child process)
 # --------------------------------------------------------------------------
 
-def build_config(run_dir: str, json_logs: bool):
+def build_config(run_dir: str, json_logs: bool, poll_period: int = 100):
     from parsl.config import Config
     from parsl.executors import HighThroughputExecutor
     from parsl.providers import LocalProvider
@@ -99,7 +126,7 @@ def build_config(run_dir: str, json_logs: bool):
     htex_params = inspect.signature(HighThroughputExecutor.__init__).parameters
     htex_kw = dict(label="htex_local", provider=provider, worker_debug=True,
                    cores_per_worker=1, heartbeat_period=2,
-                   heartbeat_threshold=10, poll_period=100)
+                   heartbeat_threshold=10, poll_period=poll_period)
     # worker count arg: max_workers_per_node (newer), max_workers (older)
     if "max_workers_per_node" in htex_params:
         htex_kw["max_workers_per_node"] = 2
@@ -148,7 +175,7 @@ def build_config(run_dir: str, json_logs: bool):
     return Config(**cfg_kw)
 
 
-def run_once(run_dir: str, json_logs: bool) -> None:
+def run_once(run_dir: str, json_logs: bool, span: float = 0.0, poll_period: int = 100) -> None:
     import parsl
     from parsl import bash_app, python_app
 
@@ -191,11 +218,12 @@ def run_once(run_dir: str, json_logs: bool) -> None:
     def hello_bash(msg, stdout=auto, stderr=auto):
         return f"echo 'bash says {msg}'; sleep 1; echo 'to stderr' 1>&2"
 
-    config = build_config(run_dir, json_logs)
+    config = build_config(run_dir, json_logs, poll_period)
     marker_dir = tempfile.mkdtemp(prefix="parsl-fixture-marker-")
     marker = os.path.join(marker_dir, "flaky.marker")
 
     dfk = parsl.load(config)
+    loaded_at = time.monotonic()
     try:
         futs = {}
         futs["add"] = add(1, 2)
@@ -211,6 +239,18 @@ def run_once(run_dir: str, json_logs: bool) -> None:
                 print(f"{name}: {f.result()!r}", flush=True)
             except Exception as e:  # noqa: BLE001
                 print(f"{name}: EXC {type(e).__name__}: {e}", flush=True)
+        # keep the run going (a DST fixture must span the clock change): small tasks
+        # every few seconds until span seconds have passed since the DFK started
+        i = 0
+        while time.monotonic() - loaded_at < span:
+            i += 1
+            small = [add(i, i), busy(0.5)]
+            small.append(double(small[0]))
+            for f in small:
+                f.result()
+            time.sleep(5)
+        if span:
+            print(f"span: {i} rounds of small tasks", flush=True)
         # let a resource-monitoring/heartbeat cycle flush
         time.sleep(2)
     finally:
@@ -265,6 +305,45 @@ def ensure_exited(out: str) -> list[str]:
     return notes
 
 
+def debian_version(package: str) -> str:
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f=${Version}", package],
+                              capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def fake_clock(start_utc: str) -> dict[str, str]:
+    """The environment that puts a run and every process it starts on a fake clock that
+    reads ``start_utc`` now and runs at real speed (a fixed offset, so processes started
+    later agree with the first)."""
+    lib = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
+    try:
+        listed = subprocess.run(["dpkg", "-L", "libfaketime"], capture_output=True,
+                                text=True, check=True).stdout.split()
+        lib = next(p for p in listed if p.endswith("/libfaketime.so.1"))
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        pass
+    if not os.path.exists(lib):
+        sys.exit("--fake-start needs Debian's libfaketime: apt-get install -y faketime "
+                 "libfaketime")
+    target = datetime.datetime.fromisoformat(start_utc.replace("Z", "+00:00"))
+    if target.tzinfo is None:
+        sys.exit("--fake-start: give a UTC time such as 2026-10-25T00:58:30Z")
+    offset = round(target.timestamp() - time.time())
+    preload = " ".join(filter(None, [lib, os.environ.get("LD_PRELOAD")]))
+    shim = tempfile.mkdtemp(prefix="parsl-fixture-sleep-")
+    with open(os.path.join(shim, "sitecustomize.py"), "w") as f:
+        f.write("# make_parsl_fixture.py --fake-start: libfaketime 0.9.10 breaks\n"
+                "# clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME), i.e. time.sleep\n"
+                "import select\nimport time\n\n\n"
+                "def _sleep(seconds):\n    select.select([], [], [], seconds)\n\n\n"
+                "time.sleep = _sleep\n")
+    path = os.pathsep.join(filter(None, [shim, os.environ.get("PYTHONPATH")]))
+    return {"LD_PRELOAD": preload, "FAKETIME": f"{offset:+d}",
+            "FAKETIME_DONT_FAKE_MONOTONIC": "1", "PYTHONPATH": path}
+
+
 def table_counts(db_path: str) -> dict[str, int]:
     con = sqlite3.connect(db_path)
     try:
@@ -288,6 +367,15 @@ def main() -> None:
     ap.add_argument("--tz", help="run under this zone (sets TZ for Parsl and every process "
                     "it starts), e.g. Europe/Berlin: the millisecond log formats and the "
                     "monitoring DB of older releases hold naive local times")
+    ap.add_argument("--fake-start", metavar="UTC",
+                    help="run under libfaketime with the clock at this UTC time when the run "
+                    "starts, e.g. 2026-10-25T00:58:30Z (with --tz Europe/Berlin: just before "
+                    "the clocks go back)")
+    ap.add_argument("--span", type=float, default=0.0, metavar="SECONDS",
+                    help="keep submitting small tasks until SECONDS after the DFK started")
+    ap.add_argument("--poll-period", type=int, default=100, metavar="MS",
+                    help="HTEX poll_period (Parsl 1.x's interchange logs every poll: 1000 "
+                    "keeps a long run's logs small)")
     ap.add_argument("--run-once", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
 
@@ -303,7 +391,7 @@ def main() -> None:
 
     if args.run_once:
         os.chdir(out)
-        run_once(run_dir, args.json_logs)
+        run_once(run_dir, args.json_logs, args.span, args.poll_period)
         return
 
     import parsl
@@ -313,12 +401,16 @@ def main() -> None:
         if os.path.exists(os.path.join(out, f)):
             os.remove(os.path.join(out, f))
 
+    fake = fake_clock(args.fake_start) if args.fake_start else {}
+    os.environ.update(fake)
     cmd_used = " ".join([sys.executable] + sys.argv)
     notes = []
     started = datetime.datetime.now(datetime.timezone.utc)
     for i in range(args.runs):
         child = [sys.executable, os.path.abspath(__file__), "--out", out,
-                 "--run-once"] + (["--json-logs"] if args.json_logs else [])
+                 "--run-once", "--span", str(args.span),
+                 "--poll-period", str(args.poll_period)] + \
+            (["--json-logs"] if args.json_logs else [])
         print(f"== workflow run {i}: {' '.join(child)}", flush=True)
         t0 = time.time()
         rc = subprocess.call(child, cwd=out, timeout=600)
@@ -354,6 +446,8 @@ def main() -> None:
         "utc_offset_seconds": datetime.datetime.now().astimezone().utcoffset()
         .total_seconds(),
         "workflow_runs": args.runs,
+        "fake_clock": {**fake, "start_utc": args.fake_start, "span_seconds": args.span,
+                       "libfaketime": debian_version("libfaketime")} if fake else None,
         "run_dir": "runinfo",
         "monitoring_db_row_counts": counts,
         "notes": notes,
@@ -370,6 +464,12 @@ def main() -> None:
             f"runinfo/monitoring.db holds {args.runs} workflows "
             f"(runinfo/000 .. runinfo/{args.runs - 1:03d}).\n"
             f"Zone (TZ): {os.environ.get('TZ') or 'unset (the machine zone)'}.\n"
+            + (f"Fake clock: Debian libfaketime {debian_version('libfaketime')}, "
+               f"{args.fake_start} at the start of the run, real speed "
+               f"(FAKETIME={fake['FAKETIME']}, FAKETIME_DONT_FAKE_MONOTONIC=1, "
+               "time.sleep through select(): see scripts/make_parsl_fixture.py); "
+               f"small tasks for {args.span:g} s.\n" if fake else "")
+            +
             f"JSON logging: {args.json_logs}. Row counts: "
             f"{json.dumps(counts, sort_keys=True)}\n"
             "Absolute paths inside logs/db point at the generating machine.\n")

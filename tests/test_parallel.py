@@ -56,6 +56,17 @@ def test_split_points_start_at_records() -> None:
         assert part.lineno == data[:part.start].count(b"\n") + 1
 
 
+def test_parts_numbered_while_the_workers_run_are_the_counted_ones() -> None:
+    """write_parts(count_lines=True) hands part k out before counting its lines: the line
+    numbers it gives each part are those of an eager count."""
+    log = RUN / "000" / "parsl.log"
+    eager = parallel.split_points(log, 4, parsl_logs.is_record_start)
+    lazy = parallel.split_points(log, 4, parsl_logs.is_record_start, count_lines=False)
+    assert len(eager) > 2
+    assert [p.lineno for p in lazy[1:]] == [parallel.UNCOUNTED] * (len(lazy) - 1)
+    assert list(parallel.numbered(lazy)) == eager
+
+
 def test_a_broken_worker_pool_finishes_in_process(tmp_path, monkeypatch) -> None:
     """Where processes cannot be started, the import still completes, and says so."""
     class NoPool:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .load import quote_ident, quote_literal
+from .load import connect, quote_ident, quote_literal
 from .query import Pool, Query
 
 
@@ -86,7 +86,6 @@ def _source(events: Pool | Query | Any, thing: Sequence[str], start: Predicate,
         return (events.pool.con, f"({events.sql(ordered=False)})",
                 _predicate_sql(start, events, columns), _predicate_sql(end, events, columns),
                 columns)
-    import duckdb
     import pandas as pd
 
     frame = events if isinstance(events, pd.DataFrame) else pd.DataFrame.from_records(events)
@@ -99,7 +98,7 @@ def _source(events: Pool | Query | Any, thing: Sequence[str], start: Predicate,
         else:
             preds.append(None)
     columns = set(frame.columns)
-    con = duckdb.connect()
+    con = connect()   # spills under $TMPDIR like every analysis, never into the cwd
     con.register("__frame", frame)
     return (con, "__frame",
             preds[0] or _predicate_sql(start, None, columns),

@@ -46,8 +46,17 @@ class Part:
     lineno: int
 
 
-def split_points(path: Path, parts: int, is_record_start: Callable[[bytes], bool]) -> list[Part]:
-    """Cut ``path`` into about ``parts`` ranges, each starting at a record's first line."""
+# ``Part.lineno`` of a part whose first line's number is not counted yet (see numbered()).
+UNCOUNTED = 0
+
+
+def split_points(path: Path, parts: int, is_record_start: Callable[[bytes], bool],
+                 *, count_lines: bool = True) -> list[Part]:
+    """Cut ``path`` into about ``parts`` ranges, each starting at a record's first line.
+
+    ``count_lines=False`` leaves the first line numbers of all parts but the first
+    :data:`UNCOUNTED` (for ``write_parts(..., count_lines=True)``, which counts them while
+    the workers run)."""
     size = path.stat().st_size
     cuts = [0]
     with open(path, "rb") as fh:
@@ -65,18 +74,33 @@ def split_points(path: Path, parts: int, is_record_start: Callable[[bytes], bool
             if cuts[-1] < at < size:
                 cuts.append(at)
     cuts.append(size)
-    result = []
-    lineno = 1
-    with open(path, "rb") as fh:
-        for start, end in zip(cuts, cuts[1:], strict=False):
-            result.append(Part(str(path), start, end, lineno))
-            fh.seek(start)
-            remaining = end - start
-            while remaining:
-                chunk = fh.read(min(remaining, 1 << 20))
-                lineno += chunk.count(b"\n")
-                remaining -= len(chunk)
-    return result
+    result = [Part(str(path), start, end, 1 if start == 0 else UNCOUNTED)
+              for start, end in zip(cuts, cuts[1:], strict=False)]
+    return list(numbered(result)) if count_lines else result
+
+
+def numbered(parts: list[Part]) -> Iterator[Part]:
+    """The parts of one file, in order, each with the number of its first line, counted
+    only when it is asked for: :func:`write_parts` hands part ``k`` to a worker before it
+    counts the lines of part ``k`` (for part ``k + 1``), so counting overlaps parsing
+    instead of reading the whole file before any worker starts."""
+    if not parts:
+        return
+    lineno = parts[0].lineno if parts[0].lineno != UNCOUNTED else 1
+    with open(parts[0].path, "rb") as fh:
+        previous: Part | None = None
+        for part in parts:
+            if previous is not None:
+                fh.seek(previous.start)
+                remaining = part.start - previous.start
+                while remaining:
+                    chunk = fh.read(min(remaining, 1 << 20))
+                    if not chunk:
+                        break
+                    lineno += chunk.count(b"\n")
+                    remaining -= len(chunk)
+            yield Part(part.path, part.start, part.end, lineno)
+            previous = part
 
 
 PR_SET_PDEATHSIG = 1
@@ -157,10 +181,19 @@ def write_parts(
     writer: PoolWriter,
     report: ImportReport,
     jobs: int,
+    *,
+    count_lines: bool = False,
 ) -> None:
-    """Parse ``parts`` with ``jobs`` processes and append their output to ``writer``."""
+    """Parse ``parts`` with ``jobs`` processes and append their output to ``writer``.
+
+    ``count_lines``: the parts are consecutive byte ranges of one file from
+    ``split_points(..., count_lines=False)``; each part's first line number is counted just
+    before the part is handed out (:func:`numbered`), while earlier parts are parsed.
+    """
     global _SHARED
     outs = [str(writer.part_path(i)) for i in range(len(parts))]
+    pending = numbered(parts) if count_lines else iter(parts)
+    handed: list[Part] = []
     done = 0
     display = report.progress
     if display is not None:
@@ -172,8 +205,10 @@ def write_parts(
             with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("fork"),
                                      initializer=die_with_parent,
                                      initargs=(os.getpid(),)) as ex:
-                futures = [ex.submit(_run_part, records_of, part, out)
-                           for part, out in zip(parts, outs, strict=True)]
+                futures = []
+                for part, out in zip(pending, outs, strict=False):
+                    handed.append(part)
+                    futures.append(ex.submit(_run_part, records_of, part, out))
                 for future, out in zip(futures, outs, strict=True):
                     while display is not None and not future.done():
                         wait([future], timeout=0.25, return_when=FIRST_COMPLETED)
@@ -185,7 +220,8 @@ def write_parts(
                 raise  # a full pool is not a worker problem: the writer says it in one line
             # No worker processes here (a sandbox, a memory limit): finish in this process.
             report.assume("parallel", "worker processes failed; finished in one process")
-        for part, out in list(zip(parts, outs, strict=True))[done:]:
+        handed.extend(pending)
+        for part, out in list(zip(handed, outs, strict=True))[done:]:
             _merge(_run_part(records_of, part, out), out, writer, report)
     finally:
         if display is not None:

@@ -6,6 +6,9 @@ input   the real fixture logs replicated line for line to N lines, inside a runi
         parsl-logs-ms     a 2024.3.4 worker_0.log + manager.log (local-time ms format)
 floor   iterate the file in binary and write orjson.dumps(<a constant real record of ours>)
         per line through a 1 MiB buffer (DEVELOPERS.md)
+regex   the line regex alone: every line matched against the format table (the variant that
+        matched last first) with groups() taken, nothing built or written (not a floor: a
+        bound; scripts/benches/_floors.py line_regex)
 lnav    Debian's lnav 0.11 with the format in lnav_parsl_format.json (lnav has none for
         Parsl; a user would write this one), exporting every message as JSON lines:
         lnav -n -c ';SELECT *, log_body FROM parsl_log' -c ':write-jsonlines-to OUT' FILE
@@ -25,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benches._floors import count_lines, line_floor, run_lnav  # noqa: E402
+from benches._floors import count_lines, line_floor, line_regex, run_lnav  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "parsl"
 LNAV_FORMAT = Path(__file__).resolve().parent / "lnav_parsl_format.json"
@@ -94,6 +97,12 @@ def _original(path: Path) -> Path:
         "*/worker_0.log"))
 
 
+def regex(path: Path, out: Path) -> None:
+    from importers.sources.parsl_logs.formats import LINES
+
+    line_regex(path, LINES)
+
+
 def lnav(path: Path, out: Path) -> None:
     run_lnav(LNAV_FORMAT, ";SELECT *, log_body FROM parsl_log", path, out)
 
@@ -115,7 +124,8 @@ def ours_2j(path: Path, out: Path) -> None:
     _ours(path, out, 2)
 
 
-MEASUREMENTS = {"floor": floor, "lnav": lnav, "ours": ours, "ours-2j": ours_2j}
+MEASUREMENTS = {"floor": floor, "regex": regex, "lnav": lnav, "ours": ours,
+                "ours-2j": ours_2j}
 if shutil.which("lnav") is None:
     del MEASUREMENTS["lnav"]
 

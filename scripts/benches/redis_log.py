@@ -7,6 +7,9 @@ input   all of fixtures/redis/<release>/*.log and *.out (2.8.17 to 7.0.15: clien
 floor   iterate the file in binary and write orjson.dumps(<a constant real record of ours>,
         the client_accepted record of 7.0.15/loglevel-verbose.log line 9) per line through
         a 1 MiB buffer (DEVELOPERS.md; scripts/benches/_floors.py line_floor)
+regex   the line regex alone: every line matched against the format table (the variant that
+        matched last first) with groups() taken, nothing built or written (not a floor: a
+        bound; scripts/benches/_floors.py line_regex)
 lnav    Debian's lnav 0.11 with the format in lnav_redis_format.json (lnav 0.11 has no Redis
         format; a user would write this one), exporting every message as JSON lines:
         lnav -n -c ';SELECT log_line, log_time, log_level, pid, role, log_body FROM redis_log'
@@ -32,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benches._floors import count_lines, line_floor, run_lnav  # noqa: E402
+from benches._floors import count_lines, line_floor, line_regex, run_lnav  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "redis"
 LNAV_FORMAT = Path(__file__).resolve().parent / "lnav_redis_format.json"
@@ -86,6 +89,12 @@ def floor(path: Path, out: Path) -> None:
     line_floor(path, out, json.loads((path.parent / "sample-record.json").read_text()))
 
 
+def regex(path: Path, out: Path) -> None:
+    from importers.sources.redis_log.formats import LINES
+
+    line_regex(path, LINES)
+
+
 def lnav(path: Path, out: Path) -> None:
     run_lnav(LNAV_FORMAT, LNAV_QUERY, path, out)
 
@@ -108,7 +117,8 @@ def ours_2j(path: Path, out: Path) -> None:
     _ours(path, out, 2)
 
 
-MEASUREMENTS = {"floor": floor, "lnav": lnav, "ours": ours, "ours-2j": ours_2j}
+MEASUREMENTS = {"floor": floor, "regex": regex, "lnav": lnav, "ours": ours,
+                "ours-2j": ours_2j}
 if shutil.which("lnav") is None:
     del MEASUREMENTS["lnav"]
 

@@ -204,47 +204,59 @@ def rows_to_records(
             }
 
 
+# A row holding none of these needs no per-value checks (DESIGN §2: unknowns are omitted).
+_UNKNOWN_OR_NULL = UNKNOWN_VALUES | {None}
+
+
 def single_event_records(
     rows: Iterable[tuple], plan: _Plan, origin: str, report: ImportReport
 ) -> Iterator[dict[str, Any]]:
     """The hottest loop, for tables with one event per row at a column mapped to ``created``
-    (status, block, node, resource: nearly all rows of a big DB). One dict per row: the
-    envelope literal, then the row's values zipped in at C speed, then the converters."""
+    (status, block, node, resource: nearly all rows of a big DB).
+
+    Per row: a copy of the table's constant envelope (a C-level copy of a small dict, keys
+    in their final order), the ``formatted`` line, the row's values zipped in at C speed,
+    then the converters. One ``isdisjoint`` tells a clean row (no NULL, no unknown marker)
+    from one that needs :func:`fields_slow`.
+    """
     keys = plan.keys
     converters = plan.converters
     describe = plan.describe.format
     event = plan.events[0][0]
     level_index = plan.level_index
     levels = plan.levels
-    name = plan.name
-    no_unknown = UNKNOWN_VALUES.isdisjoint
     level_numbers = LEVELS
+    clean = _UNKNOWN_OR_NULL.isdisjoint
+    envelope = {
+        CREATED: None,       # placeholders keep each key's place in the record
+        FORMATTED: None,
+        NAME: plan.name,
+        LEVELNAME: "INFO",
+        LEVELNO: level_numbers["INFO"],
+        SOURCE: SOURCE_NAME,
+        ORIGIN: origin,
+        EVENT: event,
+    }
+    new_record = envelope.copy
     for row in rows:
-        if level_index is None:
-            levelname, levelno = "INFO", 20
-        else:
-            levelname = levels.get(row[level_index], "INFO")
-            levelno = level_numbers[levelname]
-        rec = {
-            CREATED: None,
-            FORMATTED: describe(*row),
-            NAME: name,
-            LEVELNAME: levelname,
-            LEVELNO: levelno,
-            SOURCE: SOURCE_NAME,
-            ORIGIN: origin,
-            EVENT: event,
-        }
-        if None in row or not no_unknown(row):
-            rec.update(fields_slow(row, plan, report))
-        else:
+        rec = new_record()
+        rec[FORMATTED] = describe(*row)
+        if level_index is not None:
+            levelname = levels.get(row[level_index])
+            if levelname is not None:
+                rec[LEVELNAME] = levelname
+                rec[LEVELNO] = level_numbers[levelname]
+        if clean(row):
             rec.update(zip(keys, row))  # noqa: B905 - C speed; lengths fixed by the plan
             try:
                 for index, key, conv in converters:
                     rec[key] = conv(row[index])
             except (ValueError, TypeError, OverflowError):
                 rec.update(fields_slow(row, plan, report))
-        if rec[CREATED] is None or rec[CREATED].__class__ is str:
+        else:
+            rec.update(fields_slow(row, plan, report))
+        created = rec[CREATED]
+        if created is None or created.__class__ is str:
             del rec[CREATED]  # no usable time: kept, unsorted (raw value under *_raw)
             rec[EVENT] = plan.timeless_event or event
         yield rec

@@ -114,8 +114,9 @@ def write_to(
     for is_big, group in groupby(planned, key=lambda job: job in big):
         if is_big:
             for job in group:
-                parts = split_points(job.path, jobs * 2, is_record_start)
-                write_parts(parts, partial(_part_records, job), writer, report, jobs)
+                parts = split_points(job.path, jobs * 2, is_record_start, count_lines=False)
+                write_parts(parts, partial(_part_records, job), writer, report, jobs,
+                            count_lines=True)
         else:
             writer.write_all(chain.from_iterable(
                 records_of(job, report, zones_used=zones_used) for job in group))

@@ -163,9 +163,12 @@ def text_records(
                 )
                 continue
             if pending is not None:
-                yield _finish(pending, more, capped, capped_bytes) if more else pending
-                more = []
-                kept = capped = capped_bytes = 0
+                if more:  # (nothing is kept or capped without a continuation line)
+                    yield _finish(pending, more, capped, capped_bytes)
+                    more = []
+                    kept = capped = capped_bytes = 0
+                else:
+                    yield pending
             if last_variant is v2022:
                 # The hot variant: its hand-written twin of the engine's builder (a dict
                 # display of constant keys is what CPython builds fastest); the format test
@@ -176,6 +179,7 @@ def text_records(
                 (epoch, _asctime, pname, pid, tname, tid, logger, lineno, func, levelname,
                  msg) = m.groups()
                 last_created = float(epoch)
+                event, keys = keys_of(msg)
                 pending = {
                     CREATED: last_created, FORMATTED: msg, NAME: logger,
                     LEVELNAME: levelname, LEVELNO: levelnos.get(levelname, 20),
@@ -183,9 +187,8 @@ def text_records(
                     "parsl.process_name": pname, LINUX_PID: int(pid),
                     "parsl.thread_name": tname, "parsl.thread_id": int(tid),
                     "parsl.logger_lineno": int(lineno), "parsl.func_name": func,
+                    EVENT: event,
                 }
-                event, keys = keys_of(msg)
-                pending[EVENT] = event
                 if keys:
                     pending.update(keys)
                 if bad and offset in bad:

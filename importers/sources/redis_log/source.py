@@ -195,8 +195,9 @@ def write_to(
     years_said: dict[str, list[str]] = {}
     for path in files:
         if jobs > 1 and path.stat().st_size >= SPLIT_MIN_BYTES:
-            parts = split_points(path, jobs * 2, is_record_start)
-            write_parts(parts, partial(_part_records, path, tz, year), writer, report, jobs)
+            parts = split_points(path, jobs * 2, is_record_start, count_lines=False)
+            write_parts(parts, partial(_part_records, path, tz, year), writer, report, jobs,
+                        count_lines=True)
         else:
             writer.write_all(_file_records(path, None, zone, zone_label, report, year,
                                            years_said))
