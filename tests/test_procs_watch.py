@@ -144,9 +144,17 @@ def test_every_workload_process_is_found_with_parent_filename_and_status(live: L
             assert exit_["linux.signal_name"] == signal.Signals(int(number)).name
             assert "linux.exit_code" not in exit_
         # one identity over the process's life: fork, exec(s) and exit agree
-        keys = {r["linux.process_key"] for r in [fork, *execs, exit_]}
-        starts = {r["linux.start_time"] for r in [fork, *execs, exit_]}
-        assert len(keys) == 1 and len(starts) == 1, (keys, starts)
+        keys = {r.get("linux.process_key") for r in [fork, *execs, exit_]}
+        starts = {r.get("linux.start_time") for r in [fork, *execs, exit_]}
+        if fork.get("linux.proc_gone"):
+            # on a loaded machine a short-lived child can exit before its fork event is
+            # read: /proc no longer has its start time, and the fork record says so
+            assert "linux.process_key" not in fork, fork
+            keys.discard(None)
+            starts.discard(None)
+            assert len(keys) <= 1 and len(starts) <= 1, (keys, starts)
+        else:
+            assert len(keys) == 1 and len(starts) == 1, (keys, starts)
         assert fork["created"] <= exit_["created"]
         assert all(fork["created"] <= e["created"] <= exit_["created"] for e in execs)
 

@@ -187,7 +187,9 @@ class Tracker:
                                   UID: proc.uid, PARENT_COMM: parent.comm if parent else None}
         if parent_tid != parent_pid:
             fields["linux.parent_tid"] = parent_tid
-        if child_pid is None:
+        if child_pid is None or proc.ticks is None:
+            # gone (or its pid already reused) before /proc was read: say so, so a record
+            # without linux.start_time / linux.process_key is never silently incomplete
             fields[PROC_GONE] = True
         self._identity(child, proc, fields)
         if parent is not None and parent.ticks is not None:
