@@ -85,8 +85,11 @@ def test_live_sacct_agrees_with_the_workload(truth) -> None:
     assert pipe["slurm.job_name"] == "report | weekly summary"
     assert pipe["slurm.comment"] == 'ev-import fixture: comment with | pipe, spaces and "quotes"'
     dep = rows[keyed["dep"]["job_id"]]
-    # accounting keeps the reason it last stored: Dependency or DependencyNeverSatisfied
-    assert dep["slurm.reason"].startswith("Dependency") and "slurm.start_time" not in dep
+    # accounting keeps the reason it last stored: Dependency or DependencyNeverSatisfied, or
+    # none at all ("None", which the importer drops) when the scancel reached slurmdbd
+    # before any reason did (seen in a CI run on a quiet machine: sacct -j 276 -o Reason)
+    assert dep.get("slurm.reason", "Dependency").startswith("Dependency"), dep
+    assert "slurm.start_time" not in dep
     timeout = rows[keyed["timeout"]["job_id"]]
     assert timeout["slurm.timelimit_s"] == 60 and timeout["slurm.elapsed_s"] >= 60
     multi = rows[keyed["multistep.1"]["job_id"]]
