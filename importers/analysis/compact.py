@@ -385,32 +385,20 @@ def typed_rows_sql(schema, files: list[str]) -> str:
     def path_list(keys: dict[str, int]) -> str:
         return "[" + ", ".join(load.quote_literal(load.json_pointer(k)) for k in keys) + "]"
 
-    bad = "(json IS NULL OR json_type(json) <> 'OBJECT')"
+    bad = load.not_an_object()
 
     def element(key: str, sql_type: str) -> str:
         if sql_type == "JSON":
             return f"__j[{json_keys[key]}]"
-        text = f"__s[{text_keys[key]}]"
-        if sql_type == "VARCHAR":
-            return text
-        if sql_type in ("BIGINT", "INTEGER", "HUGEINT"):
-            return (f"coalesce(TRY_CAST({text} AS {sql_type}), "
-                    f"TRY_CAST(TRY_CAST({text} AS DOUBLE) AS {sql_type}))")
-        return f"TRY_CAST({text} AS {sql_type})"
+        return load.typed_expr(f"__s[{text_keys[key]}]", sql_type)
 
     items = []
     for col in schema.columns.values():
         parts = [element(k, col.sql_type) for k in col.keys]
         expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-        if col.name == "ev.event":
-            expr = f"CASE WHEN {bad} THEN 'unparsed' ELSE {expr} END"
-        elif col.name == "ev.reason":
-            reason = load.quote_literal(load.UNPARSED_REASON)
-            expr = f"CASE WHEN {bad} THEN {reason} ELSE {expr} END"
-        items.append(f"{expr} AS {load.quote_ident(col.name)}")
-    if "ev.reason" not in schema.columns:
-        items.append(f"CASE WHEN {bad} THEN {load.quote_literal(load.UNPARSED_REASON)} END AS "
-                     f"{load.quote_ident('ev.reason')}")
+        items.append(f"{load.mark_unparsed(col.name, expr, bad)} AS "
+                     f"{load.quote_ident(col.name)}")
+    items += load.reason_if_missing(schema, bad)
     items.append(f"filename AS {load.quote_ident(FILE_KEY)}")
     items.append(f"CAST(json AS VARCHAR) AS {RAW}")   # the line, for records()
     source = load.raw_source_sql(files)

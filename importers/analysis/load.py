@@ -363,8 +363,8 @@ def discover(con, files: list[str]) -> dict[str, FileStats]:
     src = raw_source_sql(todo)
     fresh = {f: FileStats() for f in todo}
     for fname, rows, bad in con.execute(
-        f"SELECT filename, count(*), count(*) FILTER (WHERE json IS NULL "
-        f"OR json_type(json) <> 'OBJECT') FROM {src} GROUP BY filename"
+        f"SELECT filename, count(*), count(*) FILTER (WHERE {not_an_object()}) "
+        f"FROM {src} GROUP BY filename"
     ).fetchall():
         fresh[fname].rows, fresh[fname].unparsed = rows, bad
     # One parse per line into a MAP of key -> JSON value, unnested in the select list: a
@@ -478,6 +478,29 @@ def build_schema(stats: dict[str, FileStats]) -> Schema:
 UNPARSED_REASON = "not a JSON object (a torn last line, invalid UTF-8 or not JSON)"
 
 
+def not_an_object(json_col: str = "json") -> str:
+    """SQL that is true for a pool line that is no JSON object (the view calls it unparsed)."""
+    return f"({json_col} IS NULL OR json_type({json_col}) <> 'OBJECT')"
+
+
+def mark_unparsed(name: str, expr: str, bad: str) -> str:
+    """Column ``name``'s ``expr``, except that on a line where ``bad`` holds ``ev.event``
+    says ``unparsed`` and ``ev.reason`` says why: every reader of the pool agrees on it."""
+    if name == "ev.event":
+        return f"CASE WHEN {bad} THEN 'unparsed' ELSE {expr} END"
+    if name == "ev.reason":
+        return f"CASE WHEN {bad} THEN {quote_literal(UNPARSED_REASON)} ELSE {expr} END"
+    return expr
+
+
+def reason_if_missing(schema: Schema, bad: str) -> list[str]:
+    """The ``ev.reason`` column for unparsed lines, when no record of the pool has one."""
+    if "ev.reason" in schema.columns:
+        return []
+    return [f"CASE WHEN {bad} THEN {quote_literal(UNPARSED_REASON)} END AS "
+            f"{quote_ident('ev.reason')}"]
+
+
 def select_list(schema: Schema, json_col: str | None = "json", file_col: str = "filename") -> str:
     """The typed columns of the view, plus ``ev.file``; unparsed lines say so in ``ev.event``.
 
@@ -485,7 +508,7 @@ def select_list(schema: Schema, json_col: str | None = "json", file_col: str = "
     columns of :func:`wide_source_sql` (there an unparsed line is a row with no core key).
     """
     if json_col is not None:
-        bad = f"({json_col} IS NULL OR json_type({json_col}) <> 'OBJECT')"
+        bad = not_an_object(json_col)
         available = None
     else:
         available = set(source_keys(schema))
@@ -493,17 +516,9 @@ def select_list(schema: Schema, json_col: str | None = "json", file_col: str = "
                                          "ev.event", "levelname") if k in available]
         bad = ("(" + " AND ".join(f"{c} IS NULL" for c in core) + ")"
                if core and schema.unparsed else "false")
-    items = []
-    for col in schema.columns.values():
-        expr = col.expr(json_col, available)
-        if col.name == "ev.event":
-            expr = f"CASE WHEN {bad} THEN 'unparsed' ELSE {expr} END"
-        elif col.name == "ev.reason":
-            expr = f"CASE WHEN {bad} THEN {quote_literal(UNPARSED_REASON)} ELSE {expr} END"
-        items.append(f"{expr} AS {quote_ident(col.name)}")
-    if "ev.reason" not in schema.columns:
-        items.append(f"CASE WHEN {bad} THEN {quote_literal(UNPARSED_REASON)} END AS "
-                     f"{quote_ident('ev.reason')}")
+    items = [f"{mark_unparsed(col.name, col.expr(json_col, available), bad)} AS "
+             f"{quote_ident(col.name)}" for col in schema.columns.values()]
+    items += reason_if_missing(schema, bad)
     items.append(f"{file_col} AS {quote_ident(FILE_KEY)}")
     return ",\n       ".join(items)
 

@@ -284,17 +284,13 @@ class Query:
         keys = list(dict.fromkeys(k for c in cols for k in c.keys))
         index = {k: i + 1 for i, k in enumerate(keys)}
         ptrs = ", ".join(quote_literal(load.json_pointer(k)) for k in keys) or "'/'"
-        bad = "(json IS NULL OR json_type(json) <> 'OBJECT')"
+        bad = load.not_an_object()
         typed = []
         for c in cols:
             parts = [load.typed_expr(f"__v[{index[k]}]", c.sql_type) for k in c.keys]
             expr = parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"
-            if c.name == "ev.event":
-                expr = f"CASE WHEN {bad} THEN 'unparsed' ELSE {expr} END"
-            typed.append(f"{expr} AS {quote_ident(c.name)}")
-        if "ev.reason" not in schema.columns:
-            typed.append(f"CASE WHEN {bad} THEN {quote_literal(load.UNPARSED_REASON)} END "
-                         f"AS {quote_ident('ev.reason')}")
+            typed.append(f"{load.mark_unparsed(c.name, expr, bad)} AS {quote_ident(c.name)}")
+        typed += load.reason_if_missing(schema, bad)
         typed.append(f"filename AS {quote_ident(FILE_KEY)}")
         typed.append(f"json AS {_JSON}")
         inner = (f"SELECT json, filename, json_extract_string(json, [{ptrs}]) AS __v "
