@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benches._floors import count_lines  # noqa: E402
+from benches._replicate import shifted  # noqa: E402
 
 #: Keys whose values name things: each copy gets its own values of them.
 ID_KEYS = {
@@ -34,30 +35,6 @@ ID_KEYS = {
     "academy.agent_id", "academy.mailbox_id", "academy.src", "academy.dest",
     "academy.user_id", "parsl.dfk", "parsl.task", "parsl.try",
 }
-HOUR = 3600.0
-
-
-def _shifted(rec: dict, copy: int) -> dict:
-    shift = copy * HOUR
-    for key, value in rec.items():
-        if key == "created" or key.endswith("_time"):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                rec[key] = value + shift
-            elif isinstance(value, str):
-                try:
-                    rec[key] = str(float(value) + shift)
-                except ValueError:
-                    pass
-        elif key in ID_KEYS:
-            if isinstance(value, int) and not isinstance(value, bool):
-                rec[key] = value + copy * 10_000_000
-            elif isinstance(value, str):
-                # Academy writes pids as strings: keep them numeric
-                rec[key] = (str(int(value) + copy * 10_000_000) if value.isdigit()
-                            else f"{value}.{copy}")
-    return rec
-
-
 def build(events: int, workdir: Path) -> Path:
     pool = workdir / f"breakdown-pool-{events}"
     if pool.exists():
@@ -85,7 +62,9 @@ def build(events: int, workdir: Path) -> Path:
                     if written >= events:
                         break
                     rec = orjson.loads(line)
-                    dst.write(orjson.dumps(_shifted(rec, copy) if copy else rec) + b"\n")
+                    if copy:
+                        rec = shifted(rec, copy, ID_KEYS, digits_stay_numbers=True)
+                    dst.write(orjson.dumps(rec) + b"\n")
                     written += 1
         copy += 1
     tmp.rename(pool)

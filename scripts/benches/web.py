@@ -34,6 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from benches._floors import count_lines  # noqa: E402
+from benches._replicate import shifted  # noqa: E402
 
 #: Keys whose values name things: each copy of the pool gets its own values of them.
 ID_KEYS = {
@@ -42,28 +43,6 @@ ID_KEYS = {
     "academy.message_tag", "academy.action_tag", "academy.agent_id", "academy.mailbox_id",
     "parsl.dfk", "parsl.task", "parsl.try",
 }
-HOUR = 3600.0
-
-
-def _shifted(rec: dict, copy: int) -> dict:
-    shift = copy * HOUR
-    for key, value in rec.items():
-        if key == "created" or key.endswith("_time"):
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                rec[key] = value + shift
-            elif isinstance(value, str):
-                try:
-                    rec[key] = str(float(value) + shift)
-                except ValueError:
-                    pass
-        elif key in ID_KEYS:
-            if isinstance(value, int) and not isinstance(value, bool):
-                rec[key] = value + copy * 10_000_000
-            elif isinstance(value, str):
-                rec[key] = f"{value}.{copy}"
-    return rec
-
-
 def base_pool(workdir: Path) -> Path:
     pool = workdir / "web-base-pool"
     if not pool.exists():
@@ -104,7 +83,7 @@ def build_pool(events: int, workdir: Path) -> Path:
                         dst.write(line if line.endswith(b"\n") else line + b"\n")
                     else:
                         if isinstance(rec, dict) and copy:
-                            rec = _shifted(rec, copy)
+                            rec = shifted(rec, copy, ID_KEYS)
                         dst.write(orjson.dumps(rec) + b"\n")
                     written += 1
         copy += 1
