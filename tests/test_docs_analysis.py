@@ -8,20 +8,18 @@ blocks in one shared namespace (they assert what they claim).
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import sys
 from pathlib import Path
 
+import doc_examples
 import pytest
 from conftest import ROOT
 
 DOC = ROOT / "docs" / "analysis.md"
-BLOCK = re.compile(r"```(console|python)\n(.*?)```", re.S)
 
 
 def blocks() -> list[tuple[str, str]]:
-    return BLOCK.findall(DOC.read_text(encoding="utf-8"))
+    return doc_examples.blocks(DOC)
 
 
 def test_the_page_shows_every_analysis_command() -> None:
@@ -38,19 +36,8 @@ def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("EV_CACHE_DIR", str(tmp_path / "cache"))
     env = {**os.environ, "TZ": "UTC", "EV_CACHE_DIR": str(tmp_path / "cache"),
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    namespace: dict = {}
-    outputs = {}
-    for kind, body in blocks():
-        if kind == "console":
-            for line in body.splitlines():
-                if not line.startswith("$ "):
-                    continue
-                proc = subprocess.run(["bash", "-c", line[2:]], cwd=tmp_path, env=env,
-                                      capture_output=True, text=True, timeout=300)
-                assert proc.returncode == 0, f"{line}\n{proc.stderr}"
-                outputs[line[2:]] = proc.stdout
-        else:
-            exec(compile(body, str(DOC), "exec"), namespace)   # noqa: S102 - our own docs
+    outputs, namespace = doc_examples.run_examples(DOC, tmp_path, env, timeout=300)
+    outputs = dict(outputs)
     shown = outputs["ev-import show evpool --where linux.pid=28812 --tz UTC"]
     assert "Received executor task" in shown and "academy" in shown
     assert (tmp_path / "jobs.csv").stat().st_size and (tmp_path / "pool.parquet").stat().st_size

@@ -9,21 +9,19 @@ against a local stand-in collector.
 from __future__ import annotations
 
 import os
-import re
-import subprocess
 import sys
 import threading
 from pathlib import Path
 
+import doc_examples
 import pytest
 from conftest import ROOT
 
 DOC = ROOT / "docs" / "export.md"
-BLOCK = re.compile(r"```(console|python)\n(.*?)```", re.S)
 
 
 def blocks() -> list[tuple[str, str]]:
-    return BLOCK.findall(DOC.read_text(encoding="utf-8"))
+    return doc_examples.blocks(DOC)
 
 
 def test_the_page_has_examples_of_each_kind() -> None:
@@ -38,25 +36,13 @@ def test_every_example_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.chdir(tmp_path)
     env = {**os.environ, "TZ": "UTC",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    namespace: dict = {}
-    outputs = []
-    for kind, body in blocks():
-        if kind == "console":
-            for line in body.splitlines():
-                if not line.startswith("$ "):
-                    continue
-                proc = subprocess.run(["bash", "-c", line[2:]], cwd=tmp_path, env=env,
-                                      capture_output=True, text=True, timeout=120)
-                assert proc.returncode == 0, f"{line}\n{proc.stderr}"
-                outputs.append((line, proc.stdout))
-        else:
-            exec(compile(body, str(DOC), "exec"), namespace)   # noqa: S102 - our own docs
+    outputs, namespace = doc_examples.run_examples(DOC, tmp_path, env, timeout=120)
     # The follow examples printed what the pool holds (they use --since).
     [(_, actions)] = [o for o in outputs if "execute_start" in o[0]]
     assert "Invoking action" in actions
     assert (tmp_path / "pool.otlp.jsonl").stat().st_size > 0
     assert namespace["stats"].slices > 0 and (tmp_path / "actions.trace.json").exists()
-    [(_, lines)] = [o for o in outputs if o[0].startswith("$ cat livepool")]
+    [(_, lines)] = [o for o in outputs if o[0].startswith("cat livepool")]
     assert int(lines) > 300          # auto --follow imported the run's text logs
 
     from test_export_otlp import Collector
