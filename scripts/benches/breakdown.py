@@ -14,7 +14,6 @@ ours    ``breakdown(pool)``: the latest run's phases (the run listing, then that
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benches._floors import count_lines  # noqa: E402
-from benches._replicate import shifted  # noqa: E402
+from benches._replicate import grow_pool, shifted  # noqa: E402
 
 #: Keys whose values name things: each copy gets its own values of them.
 ID_KEYS = {
@@ -47,28 +46,14 @@ def build(events: int, workdir: Path) -> Path:
                               cwd=ROOT, capture_output=True, text=True)
         if done.returncode not in (0, 1):
             sys.exit(f"bench: ev-import auto fixtures/demo failed: {done.stderr}")
-    files = sorted(base.rglob("*.jsonlog"))
-    tmp = workdir / f".breakdown-pool-{events}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    written = copy = 0
-    while written < events:
-        for path in files:
-            if written >= events:
-                break
-            out = tmp / f"copy-{copy:05d}" / path.relative_to(base)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "rb") as src, open(out, "wb") as dst:
-                for line in src:
-                    if written >= events:
-                        break
-                    rec = orjson.loads(line)
-                    if copy:
-                        rec = shifted(rec, copy, ID_KEYS, digits_stay_numbers=True)
-                    dst.write(orjson.dumps(rec) + b"\n")
-                    written += 1
-        copy += 1
-    tmp.rename(pool)
-    return pool
+
+    def line_of(line: bytes, copy: int) -> bytes:
+        rec = orjson.loads(line)
+        if copy:
+            rec = shifted(rec, copy, ID_KEYS, digits_stay_numbers=True)
+        return orjson.dumps(rec) + b"\n"
+
+    return grow_pool(base, pool, events, line_of, copy_dirs=True)
 
 
 def events_of(pool: Path) -> int:

@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from benches._floors import count_lines  # noqa: E402
-from benches._replicate import shifted  # noqa: E402
+from benches._replicate import grow_pool, shifted  # noqa: E402
 
 #: Keys whose values name things: each copy of the pool gets its own values of them.
 ID_KEYS = {
@@ -62,33 +62,17 @@ def build_pool(events: int, workdir: Path) -> Path:
     if pool.exists():
         return pool
     base = base_pool(workdir)
-    files = sorted(base.rglob("*.jsonlog"))
-    tmp = workdir / f".web-pool-{events}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    written = 0
-    copy = 0
-    while written < events:
-        for path in files:
-            if written >= events:
-                break
-            out = tmp / path.relative_to(base)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "rb") as src, open(out, "ab") as dst:
-                for line in src:
-                    if written >= events:
-                        break
-                    try:
-                        rec = orjson.loads(line)
-                    except orjson.JSONDecodeError:
-                        dst.write(line if line.endswith(b"\n") else line + b"\n")
-                    else:
-                        if isinstance(rec, dict) and copy:
-                            rec = shifted(rec, copy, ID_KEYS)
-                        dst.write(orjson.dumps(rec) + b"\n")
-                    written += 1
-        copy += 1
-    tmp.rename(pool)
-    return pool
+
+    def line_of(line: bytes, copy: int) -> bytes:
+        try:
+            rec = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return line if line.endswith(b"\n") else line + b"\n"
+        if isinstance(rec, dict) and copy:
+            rec = shifted(rec, copy, ID_KEYS)
+        return orjson.dumps(rec) + b"\n"
+
+    return grow_pool(base, pool, events, line_of, copy_dirs=False)
 
 
 def events_of(pool: Path) -> int:
